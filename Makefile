@@ -1,0 +1,26 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   build a realistic calcium-imaging session, write it to a local store, read it back lazily
+#   make test   lint, type-check and run the test suite
+PY := .venv/bin/python
+
+.PHONY: setup demo test lint bench clean
+setup:
+	@bash scripts/bootstrap.sh all,test
+
+demo:
+	@bash scripts/bootstrap.sh all
+	@.venv/bin/nwbzarr demo
+
+lint: setup
+	$(PY) -m ruff check src tests benchmarks examples
+	$(PY) -m ruff format --check src tests benchmarks examples
+	$(PY) -m mypy
+
+test: lint
+	$(PY) -m pytest
+
+bench: setup
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache demo.nwb.zarr

@@ -1,0 +1,3 @@
+"""nwbzarr: NWB optical physiology in Zarr v3."""
+
+from nwbzarr.model import *  # noqa: F403

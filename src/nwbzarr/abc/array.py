@@ -1,0 +1,129 @@
+"""The lazy array contract: what a series' ``data`` is after ``read()``.
+
+``shape``, ``dtype``, ``len`` and ``repr`` cost no I/O; ``arr[key]`` reads only the chunks ``key``
+touches and returns a numpy array (or a Python/numpy scalar for a full integer index). Backends
+implement :meth:`LazyArray._read` for a key already normalised to a tuple of slices and integers.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nwbzarr.dtypes import DataType, dtype_name
+
+if TYPE_CHECKING:
+    import dask.array
+
+__all__ = ["Index", "LazyArray", "normalize_key"]
+
+Index = tuple[int | slice, ...]
+
+
+def normalize_key(key: Any, shape: tuple[int, ...]) -> Index:
+    """Turn any basic numpy index into one int-or-slice entry per dimension; reject fancy indexing."""
+    if not isinstance(key, tuple):
+        key = (key,)
+    if any(k is Ellipsis for k in key):
+        at = next(i for i, k in enumerate(key) if k is Ellipsis)
+        fill = (slice(None),) * (len(shape) - (len(key) - 1))
+        key = key[:at] + fill + key[at + 1 :]
+    if len(key) > len(shape):
+        raise IndexError(f"too many indices: array is {len(shape)}-dimensional, got {len(key)}")
+    out: list[int | slice] = []
+    for k, n in zip(key, shape, strict=False):
+        if isinstance(k, (int, np.integer)):
+            i = int(k)
+            if not -n <= i < n:
+                raise IndexError(f"index {i} is out of bounds for axis of size {n}")
+            out.append(i % n)
+        elif isinstance(k, slice):
+            out.append(slice(*k.indices(n)))
+        else:
+            raise IndexError(f"unsupported index {k!r}: use integers and slices (read, then index with numpy)")
+    out.extend(slice(0, n, 1) for n in shape[len(out) :])
+    return tuple(out)
+
+
+class LazyArray(ABC):
+    """A read-only, numpy-like view of a stored dataset."""
+
+    @property
+    @abstractmethod
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    @abstractmethod
+    def dtype(self) -> DataType:
+        """Format-neutral type: a numpy dtype, or Text/ObjectRef/Compound."""
+
+    @property
+    def chunks(self) -> tuple[int, ...] | None:
+        """The storage chunk shape (the unit that a read fetches), if the dataset is chunked."""
+        return None
+
+    @abstractmethod
+    def _read(self, key: Index) -> np.ndarray:
+        """Read the region ``key`` (one int or slice per dimension) and return it as numpy."""
+
+    # --- numpy-like surface, all derived -------------------------------------------------------
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def numpy_dtype(self) -> np.dtype:
+        """The dtype of what reads return (text and references come back as ``object``)."""
+        dt = self.dtype
+        if isinstance(dt, np.dtype):
+            return dt
+        to_numpy = getattr(dt, "to_numpy", None)
+        return to_numpy() if to_numpy is not None else np.dtype(object)
+
+    @property
+    def nbytes(self) -> int:
+        return self.size * self.numpy_dtype.itemsize
+
+    def __len__(self) -> int:
+        if not self.shape:
+            raise TypeError("len() of a 0-d array")
+        return self.shape[0]
+
+    def __getitem__(self, key: Any) -> Any:
+        idx = normalize_key(key, self.shape)
+        out = self._read(idx)
+        if out.ndim == 0:
+            return out[()]
+        return out
+
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        out = self._read(normalize_key((), self.shape))
+        return out if dtype is None else out.astype(dtype)
+
+    def __iter__(self) -> Iterator[Any]:
+        for i in range(len(self)):
+            yield self[i]
+
+    def read(self) -> np.ndarray:
+        """Read everything (``arr[()]`` for a scalar)."""
+        return np.asarray(self)
+
+    def to_dask(self) -> dask.array.Array:
+        """A Dask array over this data, with one Dask chunk per storage chunk (or shard) along time."""
+        from nwbzarr._optional import require
+
+        da = require("dask.array", "LazyArray.to_dask()")
+        chunks = self.chunks or self.shape
+        return da.from_array(self, chunks=chunks, asarray=True, fancy=False, meta=np.empty((0,) * self.ndim, self.numpy_dtype))
+
+    def __repr__(self) -> str:
+        chunks = f", chunks={self.chunks}" if self.chunks else ""
+        return f"<{type(self).__name__} shape={self.shape} dtype={dtype_name(self.dtype)}{chunks}>"

@@ -1,0 +1,418 @@
+"""Base classes of the container model, the type registry, and value handling shared by all types."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, ClassVar, Self, TypeVar, dataclass_transform
+
+import numpy as np
+
+from nwbzarr.abc.array import LazyArray
+from nwbzarr.errors import ContainerNotFoundError, DuplicateNameError, ValidationError
+from nwbzarr.model.spec import Kind, Member, attribute, child, children, dataset, link, members
+from nwbzarr.tree.paths import check_name
+
+__all__ = [
+    "REGISTRY",
+    "Children",
+    "Container",
+    "Data",
+    "Deferred",
+    "NWBContainer",
+    "NWBDataInterface",
+    "neurodata_type",
+    "values_equal",
+]
+
+C = TypeVar("C", bound="Container")
+T = TypeVar("T", bound="Container")
+
+#: (namespace, neurodata_type) -> model class
+REGISTRY: dict[tuple[str, str], type[Container]] = {}
+
+
+@dataclass_transform(
+    kw_only_default=True, eq_default=False, field_specifiers=(attribute, dataset, link, child, children, dataclasses.field)
+)
+def neurodata_type(namespace: str = "core") -> Callable[[type[C]], type[C]]:
+    """Make a class an NWB type: a keyword-only dataclass registered under its class name."""
+
+    def wrap(cls: type[C]) -> type[C]:
+        cls = dataclasses.dataclass(kw_only=True, eq=False, repr=False)(cls)
+        cls.namespace = namespace
+        cls.neurodata_type = cls.__name__
+        REGISTRY[(namespace, cls.__name__)] = cls
+        return cls
+
+    return wrap
+
+
+class Deferred:
+    """A value still in the store; resolved (and cached) the first time the attribute is read.
+
+    Lets ``read()`` cost only the metadata requests: scalars and small arrays are fetched when used.
+    """
+
+    __slots__ = ("_load",)
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self._load = load
+
+    def resolve(self) -> Any:
+        return self._load()
+
+
+class Children(Mapping[str, T]):
+    """Named children of one kind, in insertion order: ``fl['RoiResponseSeries']``."""
+
+    def __init__(self, owner: str = "", items: Iterable[T] = ()) -> None:
+        self._owner = owner
+        self._items: dict[str, T] = {}
+        for item in items:
+            self.add(item)
+
+    def add(self, item: T) -> T:
+        if not isinstance(item, Container):
+            raise ValidationError(f"{self._owner}: expected an NWB container, got {type(item).__name__}")
+        if item.name in self._items:
+            raise DuplicateNameError(
+                f"{self._owner}: an object named {item.name!r} is already there; names in one group must be unique"
+            )
+        self._items[item.name] = item
+        return item
+
+    def __getitem__(self, name: str) -> T:
+        try:
+            return self._items[name]
+        except KeyError:
+            have = ", ".join(repr(k) for k in self._items) or "nothing"
+            raise ContainerNotFoundError(f"{self._owner}: no object named {name!r} (it holds {have})") from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Mapping):
+            return NotImplemented
+        return list(self) == list(other) and all(values_equal(self[k], other[k]) for k in self)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return "{" + ", ".join(f"{k!r}: {type(v).__name__}" for k, v in self._items.items()) + "}"
+
+
+@dataclasses.dataclass(kw_only=True, eq=False, repr=False)
+class Container:
+    """Any NWB object. Subclasses are declared with :func:`neurodata_type` and field specifiers.
+
+    A type whose schema gives a default name declares it as the default of ``name``.
+    """
+
+    namespace: ClassVar[str] = "hdmf-common"
+    neurodata_type: ClassVar[str] = "Container"
+
+    name: str
+    parent: Container | None = dataclasses.field(default=None, init=False, repr=False, kw_only=True)
+    object_id: str = dataclasses.field(default_factory=lambda: str(uuid.uuid4()), init=False, kw_only=True)
+
+    def __getattribute__(self, key: str) -> Any:
+        value = object.__getattribute__(self, key)
+        if value.__class__ is Deferred:
+            value = value.resolve()
+            object.__setattr__(self, key, value)
+        return value
+
+    def __post_init__(self) -> None:
+        check_name(self.name, type(self).__name__)
+        for field_name, member in members(self):
+            setattr(self, field_name, self._normalize(field_name, member, getattr(self, field_name)))
+        self._validate()
+
+    # --- construction helpers ---------------------------------------------------------------
+    @property
+    def _label(self) -> str:
+        return f"{type(self).__name__} {self.name!r}"
+
+    def _fail(self, field_name: str, message: str) -> ValidationError:
+        return ValidationError(f"{self._label}, field {field_name!r}: {message}")
+
+    def _normalize(self, field_name: str, member: Member, value: Any) -> Any:
+        if value is None:
+            if member.required and member.kind is not Kind.ATTRIBUTE:
+                raise self._fail(field_name, "is required")
+            return None
+        if member.kind is Kind.CHILDREN:
+            return self._adopt_children(field_name, value)
+        if member.kind is Kind.CHILD:
+            self._check_container(field_name, value)
+            fixed = member.storage_name(field_name)
+            if value.name != fixed:
+                raise self._fail(field_name, f"must be named {fixed!r}, got {value.name!r}")
+            self._adopt(value)
+            return value
+        if member.kind is Kind.LINK:
+            self._check_container(field_name, value)
+            return value
+        if member.kind is Kind.ATTRIBUTE and member.dtype == "ref":
+            self._check_container(field_name, value)
+            return value
+        return normalize_value(self, field_name, member, value)
+
+    def _check_container(self, field_name: str, value: Any) -> None:
+        expected = _field_type(type(self), field_name)
+        if not isinstance(value, expected):
+            names = " or ".join(t.__name__ for t in expected)
+            raise self._fail(field_name, f"expected {names}, got {type(value).__name__}")
+
+    def _adopt(self, item: Container) -> None:
+        if item.parent is None:
+            item.parent = self
+
+    def _adopt_children(self, field_name: str, value: Any) -> Children[Any]:
+        if isinstance(value, Container):
+            value = [value]
+        elif isinstance(value, Mapping):
+            value = list(value.values())
+        owner = f"{self._label}.{field_name}"
+        items = Children[Any](owner)
+        expected = _field_type(type(self), field_name, inner=True)
+        for item in value:
+            if not isinstance(item, expected):
+                names = " or ".join(t.__name__ for t in expected)
+                raise self._fail(field_name, f"expected {names}, got {type(item).__name__}")
+            items.add(item)
+            self._adopt(item)
+        return items
+
+    def _add_child(self, field_name: str, item: T) -> T:
+        """Add to a CHILDREN field after construction (``add_acquisition``, ``module.add``...)."""
+        container: Children[T] = getattr(self, field_name)
+        expected = _field_type(type(self), field_name, inner=True)
+        if not isinstance(item, expected):
+            names = " or ".join(t.__name__ for t in expected)
+            raise self._fail(field_name, f"expected {names}, got {type(item).__name__}")
+        container.add(item)
+        self._adopt(item)
+        return item
+
+    def _validate(self) -> None:
+        """Rules beyond one field's own (subclasses extend)."""
+
+    # --- value semantics ------------------------------------------------------------------------
+    def fields(self) -> dict[str, Any]:
+        """Every stored field's value, by field name (resolving deferred values)."""
+        return {name: getattr(self, name) for name, _ in members(self)}
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, Container)
+        if self.name != other.name or self.object_id != other.object_id:
+            return False
+        for field_name, member in members(self):
+            a, b = getattr(self, field_name), getattr(other, field_name)
+            if member.kind is Kind.LINK or (member.kind is Kind.ATTRIBUTE and member.dtype == "ref"):
+                if (a is None) != (b is None) or (a is not None and not _same_identity(a, b)):
+                    return False
+            elif not values_equal(a, b):
+                return False
+        return True
+
+    __hash__ = object.__hash__
+
+    def __repr__(self) -> str:
+        lines = [f"{self.name} {type(self).__module__.split('.')[0]}.{type(self).__name__} at 0x{id(self):x}"]
+        state = self.__dict__
+        for field_name, member in members(self):
+            raw = state.get(field_name)
+            if raw is None or (isinstance(raw, Mapping) and not raw):
+                continue
+            if raw.__class__ is Deferred:
+                shown = "<not read yet>"
+            else:
+                shown = _short(raw, member)
+            lines.append(f"  {field_name}: {shown}")
+        return "\n".join(lines)
+
+    def children(self) -> Iterator[Container]:
+        """Direct children owned by this object (not links)."""
+        for field_name, member in members(self):
+            value = getattr(self, field_name)
+            if member.kind is Kind.CHILD and value is not None and value.parent is self:
+                yield value
+            elif member.kind is Kind.CHILDREN:
+                yield from (v for v in value.values() if v.parent is self)
+
+
+
+def _same_identity(a: Any, b: Any) -> bool:
+    return type(a) is type(b) and a.name == b.name and a.object_id == b.object_id
+
+
+def _short(value: Any, member: Member) -> str:
+    if isinstance(value, Container):
+        kind = "link to " if member.kind is Kind.LINK else ""
+        return f"{kind}{type(value).__name__} {value.name!r}"
+    if isinstance(value, (np.ndarray, LazyArray)):
+        return f"<{type(value).__name__} shape={value.shape} dtype={value.dtype}>"
+    if isinstance(value, Children):
+        return repr(value)
+    text = repr(value)
+    return text if len(text) < 100 else text[:97] + "..."
+
+
+_TYPE_CACHE: dict[tuple[type, str, bool], tuple[type, ...]] = {}
+
+
+def _field_type(cls: type, field_name: str, *, inner: bool = False) -> tuple[type, ...]:
+    """The container classes a link/child field accepts, read from its annotation."""
+    key = (cls, field_name, inner)
+    if key not in _TYPE_CACHE:
+        import typing
+
+        hints = typing.get_type_hints(cls)
+        hint = hints[field_name]
+        if inner:  # Children[X]
+            hint = typing.get_args(hint)[0]
+        args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType) else (hint,)
+        _TYPE_CACHE[key] = tuple(a for a in args if isinstance(a, type) and a is not type(None))
+    return _TYPE_CACHE[key]
+
+
+# --- values ---------------------------------------------------------------------------------
+_NUMERIC = {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+
+
+def normalize_value(owner: Container, field_name: str, member: Member, value: Any) -> Any:
+    """Check a dataset or attribute value against its schema dtype and dims; return the stored form."""
+    if value.__class__ is Deferred:
+        return value
+    dtype, dims = member.dtype, member.dims
+    if dtype in ("text", "isodatetime") and dims:  # 1-D text: accept one string or many
+        items = (value,) if isinstance(value, (str, datetime)) else tuple(value)
+        return tuple(_scalar(owner, field_name, dtype, v) for v in items)
+    if not dims and dtype is not None and dtype != "numeric":
+        return _scalar(owner, field_name, dtype, value)
+    if isinstance(value, (list, tuple)):
+        value = np.asarray(value)
+    if dtype in _NUMERIC and isinstance(value, np.ndarray):
+        value = _at_least(value, np.dtype(dtype))
+    if dims and hasattr(value, "shape"):
+        ranks = sorted({len(d) for d in dims})
+        if len(value.shape) not in ranks:
+            allowed = " or ".join(f"({', '.join(d)})" for d in dims)
+            raise owner._fail(field_name, f"must be {' or '.join(map(str, ranks))}-D {allowed}, got shape {tuple(value.shape)}")
+    if dtype in _NUMERIC | {"numeric"} and hasattr(value, "dtype"):
+        kind = getattr(value.dtype, "kind", "?")
+        if kind not in "biuf":
+            raise owner._fail(field_name, f"must be numeric, got dtype {value.dtype}")
+    return value
+
+
+def _at_least(value: np.ndarray, minimum: np.dtype) -> np.ndarray:
+    """Keep the user's dtype when it is at least as wide as the schema's (hdmf's rule), else cast."""
+    if value.dtype.kind in "biuf" and np.can_cast(minimum, value.dtype, "safe"):
+        return value
+    if value.dtype.kind == minimum.kind and value.dtype.itemsize >= minimum.itemsize:
+        return value
+    return value.astype(minimum)
+
+
+def _scalar(owner: Container, field_name: str, dtype: str, value: Any) -> Any:
+    if dtype == "text":
+        if isinstance(value, np.str_):
+            value = str(value)
+        if not isinstance(value, str):
+            raise owner._fail(field_name, f"must be text, got {type(value).__name__}")
+        return value
+    if dtype == "isodatetime":
+        if isinstance(value, str):
+            try:
+                value = datetime.fromisoformat(value)
+            except ValueError as exc:
+                raise owner._fail(field_name, f"not an ISO 8601 date-time: {value!r}") from exc
+        if not isinstance(value, datetime):
+            raise owner._fail(field_name, f"must be a datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise owner._fail(
+                field_name, f"{value.isoformat()} has no time zone; pass an aware datetime (e.g. tzinfo=tzlocal())"
+            )
+        return value
+    if dtype == "bool":
+        return bool(value)
+    if dtype in _NUMERIC:
+        if isinstance(value, np.ndarray) and value.ndim == 0:
+            value = value[()]
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            raise owner._fail(field_name, f"must be a number, got {value!r}")
+        if isinstance(value, np.generic):
+            return value
+        if np.dtype(dtype).kind == "f":
+            return float(value)
+        if np.dtype(dtype).kind in "iu" and isinstance(value, float):
+            if not value.is_integer():
+                raise owner._fail(field_name, f"must be an integer, got {value!r}")
+            return int(value)
+        return value
+    return value
+
+
+def values_equal(a: Any, b: Any) -> bool:
+    """Equality that understands numpy, lazy arrays, containers and NaN (for round-trip checks)."""
+    if a is b:
+        return True
+    if isinstance(a, Container) or isinstance(b, Container):
+        return a == b
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return list(a) == list(b) and all(values_equal(a[k], b[k]) for k in a)
+    array_like = (np.ndarray, LazyArray, np.generic)
+    if isinstance(a, array_like) or isinstance(b, array_like):
+        return _arrays_equal(a, b)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
+    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+        return True
+    return bool(a == b)
+
+
+def _arrays_equal(a: Any, b: Any) -> bool:
+    x, y = np.asarray(a), np.asarray(b)
+    if x.shape != y.shape:
+        return False
+    if x.dtype.names or y.dtype.names:
+        return x.dtype.names == y.dtype.names and all(
+            _arrays_equal(x[n], y[n]) for n in x.dtype.names or ()
+        )
+    if x.dtype.kind in "fc" and y.dtype.kind in "fc":
+        return bool(np.array_equal(x, y, equal_nan=True))
+    return bool(np.array_equal(x, y))
+
+
+# --- the abstract NWB bases -----------------------------------------------------------------
+@neurodata_type("core")
+class NWBContainer(Container):
+    """Any NWB group type."""
+
+
+@neurodata_type("core")
+class NWBDataInterface(NWBContainer):
+    """A group of data that can live in acquisition or a processing module."""
+
+
+@neurodata_type("hdmf-common")
+class Data(Container):
+    """A typed dataset (VectorData, ElementIdentifiers...): its value is ``data``."""
+
+    def __len__(self) -> int:
+        data = getattr(self, "data", None)
+        return 0 if data is None else len(data)
+
+    def _replace(self, **changes: Any) -> Self:
+        return dataclasses.replace(self, **changes)

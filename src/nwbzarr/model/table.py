@@ -1,0 +1,254 @@
+"""DynamicTable and its columns (hdmf-common): rows of ROIs, electrodes, units...
+
+Columns grow row by row while a file is being built (``add_row``/``add_roi``), as Python lists;
+the codec turns them into arrays on write, and a read gives lazy arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from nwbzarr.abc.array import LazyArray
+from nwbzarr.errors import ContainerNotFoundError, ValidationError
+from nwbzarr.model.base import Children, Container, Data, _arrays_equal, neurodata_type, values_equal
+from nwbzarr.model.spec import attribute, child, children, dataset, members
+
+if TYPE_CHECKING:
+    import pandas
+
+__all__ = ["DynamicTable", "DynamicTableRegion", "ElementIdentifiers", "VectorData", "VectorIndex"]
+
+
+def _as_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
+    if isinstance(data, LazyArray):
+        return data.read()
+    if isinstance(data, np.ndarray):
+        return data if dtype is None or data.dtype == dtype else data.astype(dtype)
+    if dtype is not None and dtype.names:
+        return np.array([tuple(row) for row in data], dtype=dtype)
+    if isinstance(data, list) and data and isinstance(data[0], np.ndarray):
+        return np.stack(data) if dtype is None else np.stack(data).astype(dtype, copy=False)
+    return np.asarray(data, dtype=dtype)
+
+
+class _TypedData(Data):
+    """Shared behaviour of typed datasets whose value can grow (lists) or be lazy (reads)."""
+
+    data: Any
+
+    def as_array(self) -> np.ndarray:
+        """The values as one numpy array (reads a lazy column)."""
+        return _as_array(self.data, getattr(self, "dtype", None))
+
+    def append(self, value: Any) -> None:
+        if not isinstance(self.data, list):
+            if isinstance(self.data, LazyArray):
+                raise ValidationError(f"{self._label}: a column read from a store cannot grow in place")
+            self.data = list(self.data)
+        self.data.append(value)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not type(self):
+            return NotImplemented
+        assert isinstance(other, _TypedData)
+        if self.name != other.name or self.object_id != other.object_id:
+            return False
+        for field_name, member in members(self):
+            a, b = getattr(self, field_name), getattr(other, field_name)
+            if field_name == "data":
+                if not _arrays_equal(self.as_array(), other.as_array()):
+                    return False
+            elif member.dtype == "ref":
+                if (a is None) != (b is None) or (a is not None and (a.name, a.object_id) != (b.name, b.object_id)):
+                    return False
+            elif not values_equal(a, b):
+                return False
+        return True
+
+    __hash__ = Container.__hash__
+
+
+@neurodata_type("hdmf-common")
+class VectorData(_TypedData):
+    """One column of a table; ``index`` is set when the column is ragged (a VectorIndex points at it)."""
+
+    data: Any = dataset(lazy=True, default_factory=list)
+    description: str = attribute(default="")
+    #: the numpy dtype of one element (a structured dtype for pixel/voxel masks); None = infer
+    dtype: np.dtype | None = dataclasses.field(default=None, repr=False)
+    index: VectorIndex | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def _validate(self) -> None:
+        super()._validate()
+        if self.index is not None:
+            self.index.target = self
+
+
+@neurodata_type("hdmf-common")
+class VectorIndex(_TypedData):
+    """Exclusive end offsets into ``target``: row i is ``target[offsets[i-1]:offsets[i]]``."""
+
+    data: Any = dataset(lazy=True, default_factory=list)
+    description: str = attribute(default="")
+    target: VectorData | None = attribute(dtype="ref", default=None)
+
+    def row(self, i: int) -> Any:
+        offsets = self.as_array()
+        start = int(offsets[i - 1]) if i > 0 else 0
+        assert self.target is not None
+        data = self.target.data
+        if isinstance(data, list):
+            return data[start : int(offsets[i])]
+        return data[start : int(offsets[i])]
+
+
+@neurodata_type("hdmf-common")
+class ElementIdentifiers(_TypedData):
+    """Row ids of a table (``id``)."""
+
+    name: str = "id"
+    data: Any = dataset(lazy=True, default_factory=list)
+
+
+@neurodata_type("hdmf-common")
+class DynamicTableRegion(VectorData):
+    """Row indices (positions, not ids) into ``table``."""
+
+    table: DynamicTable | None = attribute(dtype="ref", default=None)
+
+    def _validate(self) -> None:
+        super()._validate()
+        if self.table is None:
+            raise self._fail("table", "is required: the DynamicTable whose rows this region selects")
+        rows = self.as_array()
+        if rows.size and (rows.dtype.kind not in "iu"):
+            raise self._fail("data", f"row indices must be integers, got {rows.dtype}")
+        n = len(self.table)
+        bad = rows[(rows < 0) | (rows >= n)] if rows.size else rows
+        if bad.size:
+            raise self._fail("data", f"rows {bad.tolist()} are outside table {self.table.name!r} with {n} rows")
+        if isinstance(self.data, list):
+            self.data = rows
+
+
+@neurodata_type("hdmf-common")
+class DynamicTable(Container):
+    """A table of columns with a row id; ragged columns have a VectorIndex."""
+
+    description: str = attribute()
+    id: ElementIdentifiers = child(default=None)
+    columns: Children[VectorData] = children(default_factory=Children)
+
+    def _validate(self) -> None:
+        super()._validate()
+        if self.id is None:
+            self.id = ElementIdentifiers(name="id")
+            self._adopt(self.id)
+        for column in self.columns.values():
+            if column.index is not None:
+                self._adopt(column.index)
+
+    # --- building -------------------------------------------------------------------------------
+    @property
+    def colnames(self) -> tuple[str, ...]:
+        return tuple(self.columns)
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    def add_column(
+        self,
+        name: str,
+        description: str,
+        *,
+        index: bool = False,
+        data: Sequence[Any] | None = None,
+        dtype: Any = None,
+        col_cls: type[VectorData] = VectorData,
+        **kwargs: Any,
+    ) -> VectorData:
+        """Add a column (ragged with ``index=True``); ``data`` fills existing rows."""
+        column = col_cls(name=name, description=description, dtype=np.dtype(dtype) if dtype is not None else None, **kwargs)
+        if index:
+            column.index = VectorIndex(name=f"{name}_index", description=f"Index for VectorData '{name}'", target=column)
+        self._add_child("columns", column)
+        if column.index is not None:
+            self._adopt(column.index)
+        if data is not None:
+            rows = list(data)
+            if len(self) and len(rows) != len(self):
+                raise self._fail(name, f"has {len(rows)} values but the table has {len(self)} rows")
+            for value in rows:
+                self._append_cell(column, value)
+        elif len(self):
+            raise self._fail(name, f"the table already has {len(self)} rows: pass data for them")
+        return column
+
+    def add_row(self, id: int | None = None, **values: Any) -> None:  # noqa: A002 - PyNWB's name
+        """Append one row; every column must get a value."""
+        missing = [c for c in self.columns if c not in values]
+        extra = [k for k in values if k not in self.columns]
+        if extra:
+            raise self._fail(extra[0], f"no such column (columns: {list(self.columns)}); add_column first")
+        if missing:
+            raise self._fail(missing[0], "needs a value in every row")
+        for name, value in values.items():
+            self._check_cell(self.columns[name], value)
+        for name, value in values.items():
+            self._append_cell(self.columns[name], value)
+        self.id.append(len(self) if id is None else int(id))
+
+    def _check_cell(self, column: VectorData, value: Any) -> None:
+        """Reject a cell before anything is appended (hook for typed tables)."""
+
+    def _append_cell(self, column: VectorData, value: Any) -> None:
+        if column.index is None:
+            column.append(value)
+            return
+        items = list(value)
+        if not isinstance(column.data, list):
+            column.data = list(column.data)
+        column.data.extend(items)
+        column.index.append(len(column.data))
+
+    def __getitem__(self, key: str) -> VectorData:
+        try:
+            return self.columns[key]
+        except ContainerNotFoundError:
+            raise ContainerNotFoundError(f"{self._label}: no column {key!r} (columns: {list(self.columns)})") from None
+
+    def cell(self, column: str, row: int) -> Any:
+        """One cell's value (a ragged cell is the list of its elements)."""
+        col = self[column]
+        if col.index is not None:
+            return col.index.row(row)
+        return col.data[row]
+
+    def create_region(self, name: str, region: Iterable[int] | slice, description: str) -> DynamicTableRegion:
+        """A DynamicTableRegion selecting ``region`` (row positions) of this table."""
+        rows = list(range(len(self))[region]) if isinstance(region, slice) else [int(r) for r in region]
+        return DynamicTableRegion(name=name, data=np.asarray(rows, dtype=np.int64), description=description, table=self)
+
+    def to_dataframe(self) -> pandas.DataFrame:
+        """A pandas DataFrame indexed by ``id``; ragged cells are lists of tuples (reads every column)."""
+        from nwbzarr._optional import require
+
+        pd = require("pandas", "DynamicTable.to_dataframe()")
+        data: dict[str, Any] = {}
+        for name, column in self.columns.items():
+            values = column.as_array()
+            if column.index is not None:
+                offsets = column.index.as_array()
+                starts = np.concatenate([[0], offsets[:-1]]).astype(np.int64)
+                data[name] = [[tuple(x.tolist()) if values.dtype.names else x for x in values[s:e]]
+                              for s, e in zip(starts, offsets, strict=True)]
+            elif values.ndim > 1:
+                data[name] = list(values)
+            else:
+                data[name] = values
+        ids = pd.Index(self.id.as_array(), name="id")
+        return pd.DataFrame(data, index=ids)
