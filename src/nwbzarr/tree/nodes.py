@@ -48,6 +48,8 @@ class Dataset:
     dtype: DataType
     data: Any
     attrs: dict[str, Any] = field(default_factory=dict)
+    #: dimension names from the schema (written by Zarr as ``_ARRAY_DIMENSIONS``)
+    dims: tuple[str, ...] | None = None
     layout: Layout | None = None
 
     @property
