@@ -78,13 +78,13 @@ class NWBFile(NWBContainer):
     subject: Subject | None = child(path="general/subject", default=None)
     devices: Children[Device] = children(path="general/devices", default_factory=Children)
     imaging_planes: Children[ImagingPlane] = children(path="general/optophysiology", default_factory=Children)
-    acquisition: Children[NWBDataInterface | DynamicTable] = children(path="acquisition", default_factory=Children)
-    analysis: Children[NWBContainer | DynamicTable] = children(path="analysis", default_factory=Children)
-    processing: Children[ProcessingModule] = children(path="processing", default_factory=Children)
+    acquisition: Children[NWBDataInterface | DynamicTable] = children(path="acquisition", default_factory=Children, required=True)
+    analysis: Children[NWBContainer | DynamicTable] = children(path="analysis", default_factory=Children, required=True)
+    processing: Children[ProcessingModule] = children(path="processing", default_factory=Children, required=True)
     stimulus: Children[TimeSeries | NWBDataInterface | DynamicTable] = children(
-        path="stimulus/presentation", default_factory=Children
+        path="stimulus/presentation", default_factory=Children, required=True
     )
-    stimulus_template: Children[TimeSeries] = children(path="stimulus/templates", default_factory=Children)
+    stimulus_template: Children[TimeSeries] = children(path="stimulus/templates", default_factory=Children, required=True)
     scratch: Children[NWBContainer | DynamicTable] = children(path="scratch", default_factory=Children)
 
     def _validate(self) -> None:

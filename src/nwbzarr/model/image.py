@@ -20,7 +20,7 @@ class ImageSeries(TimeSeries):
     unit: str = attribute(on="data", default="unknown")
     format: str | None = dataset(dtype="text", default=None, doc="'raw', 'external', or an image codec name")
     external_file: tuple[str, ...] | None = dataset(dtype="text", dims=(("num_files",),), default=None)
-    starting_frame: Any = attribute(on="external_file", dtype="int32", default=None, doc="first frame of each file")
+    starting_frame: Any = attribute(on="external_file", dtype="int32", dims=(("num_files",),), default=None, doc="first frame of each file")
     dimension: Any = dataset(dtype="int32", dims=(("rank",),), default=None, doc="frame size in pixels")
     num_samples: int | None = dataset(dtype="uint32", default=None, doc="frames in the external files")
     device: Device | None = link(default=None)
@@ -38,7 +38,6 @@ class ImageSeries(TimeSeries):
                 if len(self.external_file) != 1:
                     raise self._fail("starting_frame", "is required with more than one external file")
                 self.starting_frame = [0]
-            self.starting_frame = [int(x) for x in self.starting_frame]
             if len(self.starting_frame) != len(self.external_file):
                 raise self._fail(
                     "starting_frame", f"needs one entry per external file ({len(self.external_file)})"

@@ -131,7 +131,7 @@ class PlaneSegmentation(DynamicTable):
     """ROIs of one imaging plane, each as an image mask, a pixel mask or a voxel mask."""
 
     imaging_plane: ImagingPlane = link()
-    reference_images: Children[ImageSeries] = children(default_factory=Children)
+    reference_images: Children[ImageSeries] = children(path="reference_images", default_factory=Children, required=True)
 
     _MASKS = ("image_mask", "pixel_mask", "voxel_mask")
 

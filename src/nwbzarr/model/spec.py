@@ -70,6 +70,7 @@ def attribute(
     name: str = "",
     on: str = "",
     dtype: str = "text",
+    dims: tuple[tuple[str, ...], ...] = (),
     default: Any = MISSING,
     default_factory: Any = MISSING,
     kw_only: bool = True,
@@ -77,7 +78,7 @@ def attribute(
 ) -> Any:
     """An attribute; ``on='data'`` attaches it to the ``data`` dataset (``data@unit``)."""
     required = default is MISSING and default_factory is MISSING
-    member = Member(kind=Kind.ATTRIBUTE, path=name, on=on, dtype=dtype, required=required, doc=doc)
+    member = Member(kind=Kind.ATTRIBUTE, path=name, on=on, dtype=dtype, dims=dims, required=required, doc=doc)
     return _field(member, default, default_factory, kw_only)
 
 
@@ -111,10 +112,18 @@ def child(*, path: str = "", default: Any = MISSING, kw_only: bool = True, doc: 
 
 
 def children(
-    *, path: str = "", default_factory: Callable[[], Any], kw_only: bool = True, doc: str = ""
+    *,
+    path: str = "",
+    default_factory: Callable[[], Any],
+    required: bool = False,
+    kw_only: bool = True,
+    doc: str = "",
 ) -> Any:
-    """Named typed children; ``path`` is the folder that holds them ('' = the object's own group)."""
-    member = Member(kind=Kind.CHILDREN, path=path, doc=doc)
+    """Named typed children; ``path`` is the folder that holds them ('' = the object's own group).
+
+    ``required`` folders are written even when empty (NWBFile's acquisition, processing...).
+    """
+    member = Member(kind=Kind.CHILDREN, path=path, required=required, doc=doc)
     return _field(member, MISSING, default_factory, kw_only)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -22,6 +22,12 @@ _TIME_DIMS = (
 @neurodata_type("core")
 class TimeSeries(NWBDataInterface):
     """Data over time. Give exactly one of ``rate`` (with ``starting_time``, default 0) or ``timestamps``."""
+
+    #: attributes whose value the schema fixes, by the dataset that carries them
+    FIXED_ATTRIBUTES: ClassVar[dict[str, dict[str, Any]]] = {
+        "starting_time": {"unit": "seconds"},
+        "timestamps": {"interval": 1, "unit": "seconds"},
+    }
 
     data: Any = dataset(dims=_TIME_DIMS, lazy=True, doc="the data; first dimension is time")
     unit: str = attribute(on="data", doc="SI unit of data after conversion and offset")

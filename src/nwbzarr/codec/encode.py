@@ -1,0 +1,223 @@
+"""Model -> tree: ``encode(nwbfile)`` builds the format-neutral hierarchy of a whole file.
+
+Encoding never touches storage, so every error (a link to an object outside the file, two objects
+with one name...) surfaces before a byte is written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nwbzarr.codec.values import encode_attribute, encode_dataset_value, pick_dims
+from nwbzarr.errors import DuplicateNameError, NotInFileError
+from nwbzarr.model import NWB_VERSION, Container, Data, DynamicTable, ImageSeries, NWBFile, VectorIndex
+from nwbzarr.model.spec import Kind, Member, members
+from nwbzarr.model.table import DynamicTableRegion, VectorData
+from nwbzarr.model.timeseries import TimeSeries
+from nwbzarr.tree.nodes import Dataset, Group, Link, Node, Reference
+from nwbzarr.tree.paths import join, split
+
+__all__ = ["encode", "object_paths"]
+
+#: groups every NWB file has, even empty (the schema's required untyped groups of NWBFile)
+_FILE_GROUPS = ("general",)
+
+
+def encode(nwbfile: NWBFile) -> Group:
+    """The tree of ``nwbfile``; raises before anything is written if the file is inconsistent."""
+    paths = object_paths(nwbfile)
+    root = _Encoder(paths).group(nwbfile)
+    for name in _FILE_GROUPS:
+        root.require_group(name)
+    root.attrs["nwb_version"] = NWB_VERSION
+    return root
+
+
+def object_paths(nwbfile: NWBFile) -> dict[int, str]:
+    """``id(container) -> absolute path`` for every object the file owns (not linked)."""
+    paths: dict[int, str] = {id(nwbfile): "/"}
+    stack: list[tuple[Container, str]] = [(nwbfile, "/")]
+    while stack:
+        obj, path = stack.pop()
+        for child, rel in _owned(obj):
+            child_path = join(path, rel)
+            if id(child) in paths:
+                raise DuplicateNameError(f"{child._label} is stored twice, at {paths[id(child)]} and {child_path}")
+            paths[id(child)] = child_path
+            stack.append((child, child_path))
+    return paths
+
+
+def _owned(obj: Container) -> list[tuple[Container, str]]:
+    out: list[tuple[Container, str]] = []
+    for field_name, member in members(obj):
+        value = getattr(obj, field_name)
+        if value is None:
+            continue
+        if member.kind is Kind.CHILD and value.parent is obj:
+            out.append((value, member.storage_name(field_name)))
+        elif member.kind is Kind.CHILDREN:
+            out.extend((item, join(member.path, item.name)) for item in value.values() if item.parent is obj)
+    if isinstance(obj, DynamicTable):
+        out.extend((col.index, col.index.name) for col in obj.columns.values() if col.index is not None)
+    return out
+
+
+class _Encoder:
+    def __init__(self, paths: dict[int, str]) -> None:
+        self.paths = paths
+
+    def path_of(self, owner: Container, field_name: str, target: Container) -> str:
+        try:
+            return self.paths[id(target)]
+        except KeyError:
+            raise NotInFileError(
+                f"{owner._label}, field {field_name!r}: {target._label} is not part of the file; "
+                f"add it to the NWBFile (add_acquisition, create_device, add_imaging_plane, ...) first"
+            ) from None
+
+    # --- containers -------------------------------------------------------------------------
+    def node(self, obj: Container) -> Group | Dataset:
+        return self.dataset(obj) if isinstance(obj, Data) else self.group(obj)
+
+    def group(self, obj: Container) -> Group:
+        group = Group(attrs=_type_attrs(obj))
+        deferred_attrs: list[tuple[str, Member]] = []
+        for field_name, member in members(obj):
+            value = getattr(obj, field_name)
+            if member.kind is Kind.ATTRIBUTE:
+                deferred_attrs.append((field_name, member))
+            elif member.kind is Kind.DATASET:
+                if value is not None or _placeholder(obj, field_name):
+                    self._put(group, member.storage_name(field_name), self.member_dataset(obj, field_name, member, value))
+            elif member.kind is Kind.LINK:
+                if value is not None:
+                    self._put(group, member.storage_name(field_name), Link(path=self.path_of(obj, field_name, value)))
+            elif member.kind is Kind.CHILD:
+                if value is not None:
+                    self._put(group, member.storage_name(field_name), self.child(obj, field_name, value))
+            else:
+                folder = group.require_group(member.path) if (member.path and (value or member.required)) else group
+                for item in value.values():
+                    self._put(folder, item.name, self.child(obj, field_name, item), where=member.path)
+        for field_name, member in deferred_attrs:
+            self._attribute(group, obj, field_name, member)
+        if isinstance(obj, TimeSeries):
+            for dataset_name, fixed in obj.FIXED_ATTRIBUTES.items():
+                target = group.members.get(dataset_name)
+                if isinstance(target, Dataset):
+                    target.attrs.update(fixed)
+        if isinstance(obj, DynamicTable):
+            self._table(group, obj)
+        _merge_extra(group, obj)
+        return group
+
+    def child(self, owner: Container, field_name: str, item: Container) -> Node:
+        if item.parent is owner:
+            return self.node(item)
+        return Link(path=self.path_of(owner, field_name, item))
+
+    def dataset(self, obj: Container) -> Dataset:
+        data_member = next(m for n, m in members(obj) if n == "data")
+        if isinstance(obj, (VectorData, VectorIndex)) or hasattr(obj, "as_array"):
+            values = obj.as_array()  # type: ignore[attr-defined]
+        else:
+            values = obj.data  # type: ignore[attr-defined]
+        if isinstance(obj, VectorIndex):
+            values = np.asarray(values, dtype=_index_dtype(values))
+        dtype, data, layout = encode_dataset_value(data_member.dtype, values)
+        ds = Dataset(dtype=dtype, data=data, attrs=_type_attrs(obj), layout=layout, dims=_column_dims(obj, data))
+        for field_name, member in members(obj):
+            if member.kind is Kind.ATTRIBUTE:
+                value = getattr(obj, field_name)
+                if value is not None:
+                    ds.attrs[member.storage_name(field_name)] = self._attr_value(obj, field_name, member, value)
+        _merge_extra(ds, obj)
+        return ds
+
+    def member_dataset(self, obj: Container, field_name: str, member: Member, value: Any) -> Dataset:
+        if value is None:  # an external-file ImageSeries: PyNWB writes an empty 3-D placeholder
+            value = np.zeros((0, 0, 0), dtype=np.uint8)
+        dtype, data, layout = encode_dataset_value(member.dtype, value)
+        shape = tuple(getattr(data, "shape", ()))
+        dims = pick_dims(member.dims, shape) if member.dims else None
+        return Dataset(dtype=dtype, data=data, layout=layout, dims=dims)
+
+    # --- attributes ---------------------------------------------------------------------------
+    def _attribute(self, group: Group, obj: Container, field_name: str, member: Member) -> None:
+        value = getattr(obj, field_name)
+        if value is None:
+            return
+        target: Node | None = group.get(member.on) if member.on else group
+        if target is None or isinstance(target, Link):
+            return  # the dataset it annotates is absent (e.g. rate without starting_time)
+        target.attrs[member.storage_name(field_name)] = self._attr_value(obj, field_name, member, value)
+
+    def _attr_value(self, obj: Container, field_name: str, member: Member, value: Any) -> Any:
+        if member.dtype == "ref":
+            return Reference(path=self.path_of(obj, field_name, value))
+        return encode_attribute(value)
+
+    # --- tables -------------------------------------------------------------------------------
+    def _table(self, group: Group, table: DynamicTable) -> None:
+        group.attrs["colnames"] = list(table.colnames)
+        for column in table.columns.values():
+            if column.index is not None:
+                group.members[column.index.name] = self.dataset(column.index)
+
+    @staticmethod
+    def _put(group: Group, rel: str, node: Node, where: str = "") -> None:
+        parts = split(rel)
+        parent = group.require_group("/".join(parts[:-1])) if len(parts) > 1 else group
+        if parts[-1] in parent.members:
+            raise DuplicateNameError(f"{join(where, rel)}: two objects with the name {parts[-1]!r} in one group")
+        parent.members[parts[-1]] = node
+
+
+def _type_attrs(obj: Container) -> dict[str, Any]:
+    return {"namespace": obj.namespace, "neurodata_type": obj.neurodata_type, "object_id": obj.object_id}
+
+
+def _placeholder(obj: Container, field_name: str) -> bool:
+    return field_name == "data" and isinstance(obj, ImageSeries) and obj.external_file is not None
+
+
+def _index_dtype(offsets: np.ndarray) -> np.dtype:
+    """The smallest unsigned type holding the largest offset (hdmf's choice; the schema's minimum is uint8)."""
+    top = int(offsets.max()) if offsets.size else 0
+    for dtype in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if top <= np.iinfo(dtype).max:
+            return np.dtype(dtype)
+    raise OverflowError(top)
+
+
+def _column_dims(obj: Container, data: Any) -> tuple[str, ...] | None:
+    ndim = len(getattr(data, "shape", ()))
+    if ndim == 0:
+        return None
+    if isinstance(obj, (VectorIndex, DynamicTableRegion)) or obj.neurodata_type == "ElementIdentifiers":
+        return ("num_rows",) if ndim == 1 else None
+    if obj.name == "image_mask":
+        return ("num_roi", "num_x", "num_y", "num_z")[:ndim] if ndim in (3, 4) else None
+    return tuple(f"dim{i}" for i in range(ndim))
+
+
+def _merge_extra(node: Group | Dataset, obj: Container) -> None:
+    """Put back what the file held that the model does not map (unknown members and attributes)."""
+    extra = obj.__dict__.get("_extra")
+    if extra is not None:
+        merge_missing(node, extra)
+
+
+def merge_missing(node: Group | Dataset, extra: Group | Dataset) -> None:
+    for key, value in extra.attrs.items():
+        node.attrs.setdefault(key, value)
+    if isinstance(node, Group) and isinstance(extra, Group):
+        for name, member in extra.members.items():
+            mine = node.members.get(name)
+            if mine is None:
+                node.members[name] = member
+            elif isinstance(mine, (Group, Dataset)) and isinstance(member, (Group, Dataset)):
+                merge_missing(mine, member)

@@ -1,0 +1,48 @@
+"""Per-dataset storage choices: wrap data in :class:`DataIO` to set its chunks, shards and codec."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nwbzarr.tree.layout import Compression, Layout
+
+__all__ = ["DataIO"]
+
+
+class DataIO:
+    """Data plus how to store it, like PyNWB's ``H5DataIO`` / hdmf-zarr's ``ZarrDataIO``.
+
+    >>> TwoPhotonSeries(..., data=DataIO(movie, chunks=(8, 64, 64), shards=(256, 512, 512)))
+
+    The wrapper is transparent for validation (``shape``, ``dtype``, ``len``, slicing).
+    """
+
+    def __init__(
+        self,
+        data: Any,
+        *,
+        chunks: tuple[int, ...] | None = None,
+        shards: tuple[int, ...] | None = None,
+        compression: Compression | str | None = None,
+    ) -> None:
+        if isinstance(compression, str):
+            compression = Compression(codec=compression)  # type: ignore[arg-type]
+        self.data = data
+        self.layout = Layout(chunks=chunks, shards=shards, compression=compression)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self.data.shape)
+
+    @property
+    def dtype(self) -> Any:
+        return self.data.dtype
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.data[key]
+
+    def __repr__(self) -> str:
+        return f"DataIO({type(self.data).__name__} shape={self.shape}, {self.layout})"
