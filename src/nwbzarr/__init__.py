@@ -1,3 +1,36 @@
-"""nwbzarr: NWB optical physiology in Zarr v3."""
+"""nwbzarr: NWB optical physiology in Zarr v3, read lazily, locally or in the cloud.
 
-from nwbzarr.model import *  # noqa: F403
+``from nwbzarr import NWBFile, TimeSeries, NWBZarrIO`` works like the PyNWB imports it replaces.
+"""
+
+from nwbzarr.dataio import DataIO
+from nwbzarr.errors import NWBZarrError
+from nwbzarr.io import NWBZarrIO
+from nwbzarr.model import (
+    Device,
+    DynamicTable,
+    DynamicTableRegion,
+    NWBFile,
+    ProcessingModule,
+    Subject,
+    TimeSeries,
+)
+from nwbzarr.tree.layout import Compression, Layout
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "Compression",
+    "DataIO",
+    "Device",
+    "DynamicTable",
+    "DynamicTableRegion",
+    "Layout",
+    "NWBFile",
+    "NWBZarrError",
+    "NWBZarrIO",
+    "ProcessingModule",
+    "Subject",
+    "TimeSeries",
+    "__version__",
+]

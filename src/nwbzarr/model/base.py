@@ -100,7 +100,8 @@ class Children(Mapping[str, T]):
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Mapping):
             return NotImplemented
-        return list(self) == list(other) and all(values_equal(self[k], other[k]) for k in self)
+        # stores list members by name, not by insertion: order is not part of a file's content
+        return set(self) == set(other) and all(values_equal(self[k], other[k]) for k in self)
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -371,7 +372,7 @@ def values_equal(a: Any, b: Any) -> bool:
     if isinstance(a, Container) or isinstance(b, Container):
         return a == b
     if isinstance(a, Mapping) and isinstance(b, Mapping):
-        return list(a) == list(b) and all(values_equal(a[k], b[k]) for k in a)
+        return set(a) == set(b) and all(values_equal(a[k], b[k]) for k in a)
     array_like = (np.ndarray, LazyArray, np.generic)
     if isinstance(a, array_like) or isinstance(b, array_like):
         return _arrays_equal(a, b)

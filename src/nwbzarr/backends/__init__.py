@@ -1,0 +1,1 @@
+"""Storage formats: the only code that knows Zarr v3, legacy Zarr v2 or HDF5."""

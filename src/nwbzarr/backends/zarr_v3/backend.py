@@ -1,0 +1,67 @@
+"""The Zarr v3 backend: one open store, read lazily, written with the NWB Zarr v3 convention."""
+
+from __future__ import annotations
+
+import zarr
+from zarr.abc.store import Store
+
+from nwbzarr.abc.backend import Backend, Capabilities
+from nwbzarr.backends.zarr_v3.reader import read_tree
+from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
+from nwbzarr.errors import InvalidStoreError, ReadOnlyError, StoreNotFoundError
+from nwbzarr.progress import Callback
+from nwbzarr.storage import store_exists
+from nwbzarr.tree.nodes import Group
+
+__all__ = ["ZarrBackend"]
+
+
+class ZarrBackend(Backend):
+    """A Zarr v3 store. ``read_only`` stores are never written."""
+
+    capabilities = Capabilities(writable=True, appendable=True, remote=True, sharding=True)
+
+    def __init__(self, store: Store, *, where: str) -> None:
+        self.store = store
+        self.where = where
+        self._root: zarr.Group | None = None
+
+    def _open_root(self) -> zarr.Group:
+        if self._root is None:
+            if not store_exists(self.store):
+                raise StoreNotFoundError(f"{self.where}: no Zarr store here")
+            try:
+                root = zarr.open_group(self.store, mode="r" if self.store.read_only else "r+", use_consolidated=None)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise InvalidStoreError(f"{self.where}: not a readable Zarr v3 group: {exc}") from exc
+            if root.metadata.zarr_format != 3:
+                raise InvalidStoreError(
+                    f"{self.where} is a Zarr v2 store (hdmf-zarr <= 0.13): open it read-only with format='zarr-v2' "
+                    "or upgrade it with `nwbzarr convert`"
+                )
+            self._root = root
+        return self._root
+
+    def read_tree(self) -> Group:
+        return read_tree(self._open_root())
+
+    def existing_paths(self) -> set[str]:
+        root = self._open_root()
+        return {"/"} | {"/" + rel for rel, _ in root.members(max_depth=None)}
+
+    def write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
+        if self.store.read_only:
+            raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'w', 'w-' or 'a' to write")
+        if append:
+            existing = self.existing_paths()
+            root = self._open_root()
+        else:
+            existing = set()
+            root = zarr.open_group(self.store, mode="w", zarr_format=3)
+        progress.set_total(payload_bytes(tree))
+        TreeWriter(root, existing=existing, progress=progress).write(tree)
+        zarr.consolidate_metadata(self.store, zarr_format=3)
+        self._root = None  # reopen to see the new consolidated metadata
+
+    def close(self) -> None:
+        self._root = None

@@ -1,0 +1,141 @@
+"""Read a Zarr v3 NWB store into a tree whose datasets are lazy arrays.
+
+With consolidated metadata (which nwbzarr and hdmf-zarr write) the whole hierarchy comes from the
+root ``zarr.json``: opening costs one request and lists nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import numpy as np
+import zarr
+
+from nwbzarr.abc.array import Index, LazyArray
+from nwbzarr.backends.zarr_v3.attributes import decode_attrs, parse_links
+from nwbzarr.backends.zarr_v3.codecs import compression_from_zarr
+from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
+from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text
+from nwbzarr.errors import InvalidStoreError
+from nwbzarr.tree.layout import Layout
+from nwbzarr.tree.nodes import Dataset, Group, Reference
+
+__all__ = ["ZarrLazyArray", "read_tree"]
+
+
+class ZarrLazyArray(LazyArray):
+    """A zarr array seen through the tree's types; slicing reads only the chunks it touches."""
+
+    def __init__(self, array: zarr.Array, dtype: DataType, path: str) -> None:
+        self._array = array
+        self._dtype = dtype
+        self.path = path
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._array.shape)
+
+    @property
+    def dtype(self) -> DataType:
+        return self._dtype
+
+    @property
+    def chunks(self) -> tuple[int, ...] | None:
+        shards = self._array.shards
+        return tuple(shards) if shards else tuple(self._array.chunks)
+
+    @property
+    def zarr_array(self) -> zarr.Array:
+        return self._array
+
+    def _read(self, key: Index) -> np.ndarray:
+        try:
+            out = np.asarray(self._array[key])
+        except (ValueError, KeyError, OSError) as exc:
+            raise InvalidStoreError(f"{self.path}: cannot read {key}: {exc}") from exc
+        return _from_storage(self._dtype, out)
+
+
+def _from_storage(dtype: DataType, out: np.ndarray) -> np.ndarray:
+    if isinstance(dtype, Text):
+        return _objects(out, str)
+    if isinstance(dtype, ObjectRef):
+        return _objects(out, _reference)
+    if isinstance(dtype, Compound) and any(not isinstance(f.dtype, np.dtype) for f in dtype.fields):
+        result = np.empty(out.shape, dtype=dtype.to_numpy())
+        for f in dtype.fields:
+            column = out[f.name]
+            result[f.name] = _objects(column, _reference) if isinstance(f.dtype, ObjectRef) else (
+                _objects(column, str) if isinstance(f.dtype, Text) else column)
+        return result
+    return out
+
+
+def _objects(values: np.ndarray, convert: Any) -> np.ndarray:
+    result = np.empty(values.shape, dtype=object)
+    result.ravel()[:] = [convert(v) for v in values.ravel()]
+    return result
+
+
+def _reference(value: Any) -> Reference:
+    text = str(value)
+    if text.startswith("{"):  # pre-release v3 files stored {"source", "path"} as JSON text
+        parsed = json.loads(text)
+        return Reference(path=parsed["path"], source=parsed.get("source", "."))
+    return Reference(path=text)
+
+
+def read_tree(root: zarr.Group) -> Group:
+    """The tree of an open zarr group (all metadata at once, from consolidated metadata if present)."""
+    tree = _group_node(root, "/")
+    nodes: dict[str, Group] = {"/": tree}
+    for rel, node in sorted(root.members(max_depth=None), key=lambda item: item[0].count("/")):
+        path = "/" + rel
+        parent_path, _, name = path.rpartition("/")
+        parent = nodes.get(parent_path or "/")
+        if parent is None:
+            raise InvalidStoreError(f"{path}: parent group missing from the metadata")
+        if isinstance(node, zarr.Group):
+            child = _group_node(node, path)
+            nodes[path] = child
+            parent.members[name] = child
+        else:
+            parent.members[name] = _dataset_node(node, path)
+    for path, group in nodes.items():  # links after the real members, so a name clash is visible
+        raw_attrs = _raw_attrs(root if path == "/" else root[path.lstrip("/")], path)
+        for name, link in parse_links(raw_attrs.get("_LINKS"), path).items():
+            if name in group.members:
+                raise InvalidStoreError(f"{path}: link {name!r} has the name of a member")
+            group.members[name] = link
+    return tree
+
+
+def _raw_attrs(node: zarr.Group | zarr.Array, path: str) -> dict[str, Any]:
+    attrs = node.attrs.asdict()
+    if not isinstance(attrs, dict):
+        raise InvalidStoreError(f"{path}: attributes are not a JSON object")
+    return attrs
+
+
+def _group_node(group: zarr.Group, path: str) -> Group:
+    return Group(attrs=decode_attrs(_raw_attrs(group, path), path))
+
+
+def _dataset_node(array: zarr.Array, path: str) -> Dataset:
+    raw = _raw_attrs(array, path)
+    native = array.metadata.data_type.to_native_dtype()
+    dtype = tree_dtype(np.dtype(native) if not isinstance(native, np.dtype) else native, raw, path)
+    dims = raw.get("_ARRAY_DIMENSIONS")
+    layout = Layout(
+        chunks=tuple(array.chunks) if array.shape else None,
+        shards=tuple(array.shards) if array.shards else None,
+        compression=compression_from_zarr([c.to_dict() for c in array.metadata.codecs]),
+    ) if array.shape else None
+    return Dataset(
+        dtype=dtype,
+        data=ZarrLazyArray(array, dtype, path),
+        attrs=decode_attrs(raw, path),
+        dims=tuple(dims) if isinstance(dims, list) else None,
+        layout=layout,
+    )

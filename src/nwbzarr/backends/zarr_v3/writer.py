@@ -1,0 +1,152 @@
+"""Write a tree as a Zarr v3 NWB store (the convention hdmf-zarr >= 0.14 and LINDI share)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import zarr
+
+from nwbzarr.abc.array import LazyArray
+from nwbzarr.backends.zarr_v3.attributes import encode_attrs, links_attr
+from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
+from nwbzarr.backends.zarr_v3.dtypes import dtype_hint, storage_dtype, to_storage
+from nwbzarr.blocks import DEFAULT_BUDGET, block_shape, iter_regions, read_region
+from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
+from nwbzarr.policy import default_compression, default_layout
+from nwbzarr.progress import Callback
+from nwbzarr.tree.layout import Layout
+from nwbzarr.tree.nodes import Dataset, Group, Link, walk
+from nwbzarr.tree.paths import join
+
+__all__ = ["TreeWriter", "payload_bytes"]
+
+
+def payload_bytes(tree: Group) -> int:
+    """Bytes of array data a write moves (for progress bars)."""
+    total = 0
+    for _, node in walk(tree):
+        if isinstance(node, Dataset) and is_numeric(node.dtype):
+            total += math.prod(node.shape) * np.dtype(node.dtype).itemsize  # type: ignore[arg-type]
+    return total
+
+
+class TreeWriter:
+    """Creates groups and arrays under an open zarr group; in append mode skips what exists."""
+
+    def __init__(self, root: zarr.Group, *, existing: set[str], progress: Callback, budget: int = DEFAULT_BUDGET) -> None:
+        self.root = root
+        self.existing = existing
+        self.progress = progress
+        self.budget = budget
+
+    def write(self, tree: Group) -> None:
+        self._attrs_of_group(self.root, tree, "/")
+        self._members(self.root, tree, "/")
+
+    def _attrs_of_group(self, zgroup: zarr.Group, group: Group, path: str) -> None:
+        attrs = encode_attrs(group.attrs)
+        links = {n: m for n, m in group.members.items() if isinstance(m, Link)}
+        if path in self.existing:
+            stored = dict(zgroup.attrs)
+            known = {entry.get("name") for entry in stored.get("_LINKS", [])}
+            new_links = {n: m for n, m in links.items() if n not in known}
+            if new_links:  # an append adds links into an existing group: extend, never rewrite
+                zgroup.attrs["_LINKS"] = [*stored.get("_LINKS", []), *links_attr(new_links)]
+            return
+        if links:
+            attrs["_LINKS"] = links_attr(links)
+        if path == "/" and "specifications" in group.members:
+            attrs[".specloc"] = "specifications"
+        zgroup.attrs.update(attrs)
+
+    def _members(self, zgroup: zarr.Group, group: Group, path: str) -> None:
+        for name, member in group.members.items():
+            child_path = join(path, name)
+            if isinstance(member, Group):
+                if child_path in self.existing:
+                    sub = zgroup[name]
+                    assert isinstance(sub, zarr.Group)
+                else:
+                    sub = zgroup.create_group(name)
+                self._attrs_of_group(sub, member, child_path)
+                self._members(sub, member, child_path)
+            elif isinstance(member, Dataset) and child_path not in self.existing:
+                self._dataset(zgroup, name, member)
+
+    def _dataset(self, zgroup: zarr.Group, name: str, ds: Dataset) -> None:
+        shape = ds.shape
+        attrs = encode_attrs(ds.attrs)
+        hint = dtype_hint(ds.dtype)
+        if hint is not None:
+            attrs["_DTYPE"] = hint
+        if isinstance(ds.dtype, Compound) and ds.dtype.reference_fields:
+            attrs["_REFERENCE_FIELDS"] = list(ds.dtype.reference_fields)
+        if ds.dims and len(ds.dims) == len(shape):
+            attrs["_ARRAY_DIMENSIONS"] = list(ds.dims)
+        zdtype = storage_dtype(ds.dtype, ds.data if not isinstance(ds.data, LazyArray) else ds.data.read())
+        if not shape:
+            self._scalar(zgroup, name, ds, zdtype, attrs)
+            return
+        layout = self._layout(ds)
+        arr = zgroup.create_array(
+            name,
+            shape=shape,
+            dtype=zdtype,
+            chunks=layout.chunks or "auto",
+            shards=layout.shards,
+            compressors=zarr_compressors(layout.compression, _itemsize(ds.dtype)) if layout.compression else "auto",
+            fill_value=_fill(ds.dtype),
+            attributes=attrs,
+        )
+        self._fill_data(arr, ds, zdtype, layout)
+
+    def _scalar(self, zgroup: zarr.Group, name: str, ds: Dataset, zdtype: Any, attrs: dict[str, Any]) -> None:
+        """A 0-d dataset keeps its value as the fill value and stores no chunk: reading it costs no request."""
+        value = np.asarray(read_region(ds.data, ()))
+        stored = to_storage(ds.dtype, value.reshape(1), zdtype)[0] if isinstance(ds.dtype, ObjectRef) else value[()]
+        if isinstance(ds.dtype, Compound):  # compounds cannot be fill values portably: write a chunk
+            arr = zgroup.create_array(name, shape=(), dtype=zdtype, attributes=attrs)
+            arr[()] = to_storage(ds.dtype, value, zdtype)
+            return
+        if isinstance(stored, np.generic):
+            stored = stored.item()
+        zgroup.create_array(name, shape=(), dtype=zdtype, fill_value=stored, attributes=attrs)
+
+    def _layout(self, ds: Dataset) -> Layout:
+        given = ds.layout or Layout()
+        if not is_numeric(ds.dtype):
+            chunks = given.chunks or tuple(max(1, n) for n in ds.shape)
+            return Layout(chunks=chunks, compression=None)
+        dtype = np.dtype(ds.dtype)  # type: ignore[arg-type]
+        policy = default_layout(ds.shape, dtype)
+        chunks = given.chunks or policy.chunks
+        shards = given.shards if given.chunks else (given.shards or policy.shards)
+        if chunks is not None and shards is not None and any(s % c for s, c in zip(shards, chunks, strict=True)):
+            shards = None
+        return Layout(chunks=chunks, shards=shards, compression=given.compression or default_compression(dtype))
+
+    def _fill_data(self, arr: zarr.Array, ds: Dataset, zdtype: Any, layout: Layout) -> None:
+        if 0 in ds.shape:
+            return
+        unit = layout.shards or layout.chunks or ds.shape
+        itemsize = np.dtype(zdtype).itemsize if not isinstance(zdtype, type) else 64
+        block = block_shape(ds.shape, tuple(unit), itemsize, self.budget)
+        for region in iter_regions(ds.shape, block):
+            values = read_region(ds.data, region)
+            arr[region] = to_storage(ds.dtype, values, zdtype)
+            if is_numeric(ds.dtype):
+                self.progress.advance(values.nbytes)
+
+
+def _itemsize(dtype: DataType) -> int:
+    return dtype.itemsize if isinstance(dtype, np.dtype) else 1
+
+
+def _fill(dtype: DataType) -> Any:
+    if isinstance(dtype, (Text, ObjectRef)):
+        return ""
+    if isinstance(dtype, Compound):
+        return None
+    return 0 if dtype.kind != "b" else False

@@ -1,0 +1,6 @@
+"""The PyNWB-shaped faces: ``NWBZarrIO`` (and ``NWBHDF5IO``) context managers."""
+
+from nwbzarr.io.base import Mode
+from nwbzarr.io.zarr_io import NWBZarrIO
+
+__all__ = ["Mode", "NWBZarrIO"]

@@ -1,0 +1,74 @@
+"""What every IO face shares: modes, the context-manager protocol, and read/write via the codec."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from types import TracebackType
+from typing import Literal, Self
+
+from nwbzarr.abc.backend import Backend
+from nwbzarr.codec import decode, encode
+from nwbzarr.errors import NWBZarrError, ReadOnlyError
+from nwbzarr.model import NWBFile
+from nwbzarr.progress import NO_PROGRESS, Callback
+
+__all__ = ["MODES", "Mode", "NWBIO"]
+
+Mode = Literal["r", "w", "w-", "a", "r+"]
+MODES: tuple[str, ...] = ("r", "w", "w-", "a", "r+")
+
+
+class NWBIO(ABC):
+    """An open NWB file. ``read()`` is lazy; ``write()`` validates everything before touching storage."""
+
+    def __init__(self, mode: str, *, progress: Callback | None = None) -> None:
+        if mode not in MODES:
+            raise NWBZarrError(f"mode must be one of {', '.join(MODES)}; got {mode!r}")
+        self.mode = "a" if mode == "r+" else mode
+        self.progress = progress or NO_PROGRESS
+        self._backend: Backend | None = None
+        self._written = False
+
+    @abstractmethod
+    def _open_backend(self, *, for_write: bool) -> Backend: ...
+
+    @abstractmethod
+    def _discard_partial(self) -> None:
+        """Remove what a failed write in mode 'w'/'w-' left, so no half file stays behind."""
+
+    def read(self) -> NWBFile:
+        """The file's NWBFile; array data stays in storage until sliced."""
+        if self.mode in ("w", "w-") and not self._written:
+            raise NWBZarrError(f"{self}: nothing to read yet in mode {self.mode!r}; write first, or open with 'r'/'a'")
+        backend = self._backend or self._open_backend(for_write=False)
+        self._backend = backend
+        return decode(backend.read_tree())
+
+    def write(self, nwbfile: NWBFile) -> None:
+        """Write ``nwbfile``; in mode 'a', only the objects not yet stored are added."""
+        if self.mode == "r":
+            raise ReadOnlyError(f"{self}: opened with mode 'r'; use 'w', 'w-' or 'a' to write")
+        if not isinstance(nwbfile, NWBFile):
+            raise NWBZarrError(f"write() takes an NWBFile, got {type(nwbfile).__name__}")
+        tree = encode(nwbfile)  # every validation error is raised here, before storage is touched
+        append = self.mode == "a" or (self._written and self.mode in ("w", "w-"))
+        backend = self._backend or self._open_backend(for_write=True)
+        self._backend = backend
+        try:
+            backend.write_tree(tree, append=append, progress=self.progress)
+        except BaseException:
+            if not append:
+                self._discard_partial()
+            raise
+        self._written = True
+
+    def close(self) -> None:
+        if self._backend is not None:
+            self._backend.close()
+            self._backend = None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()

@@ -1,0 +1,46 @@
+"""Resolve any store-like input to a zarr v3 store.
+
+Local paths and ``file://`` give a ``LocalStore``; other URLs go through fsspec (``memory://``,
+``s3://``...); a zarr store passes through. ``storage_options`` only make sense for URLs.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from zarr.abc.store import Store
+from zarr.storage import FsspecStore, LocalStore
+
+from nwbzarr.errors import NWBZarrError
+
+__all__ = ["StoreLike", "make_store", "store_exists"]
+
+StoreLike = str | os.PathLike[str] | Store
+
+
+def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str, Any] | None = None) -> Store:
+    """A zarr store for ``target``; ``storage_options`` go to the fsspec filesystem of a URL."""
+    if isinstance(target, Store):
+        if storage_options:
+            raise NWBZarrError("storage_options are ignored for a store object; configure the store instead")
+        return target.with_read_only(read_only) if target.read_only != read_only else target
+    text = os.fspath(target)
+    if "://" not in text or text.startswith("file://"):
+        if storage_options:
+            raise NWBZarrError(f"storage_options {sorted(storage_options)} are ignored for the local path {text!r}")
+        path = Path(text.removeprefix("file://"))
+        return LocalStore(path, read_only=read_only)
+    return FsspecStore.from_url(text, storage_options=storage_options, read_only=read_only)
+
+
+async def _has_root(store: Store) -> bool:
+    return await store.exists("zarr.json") or await store.exists(".zgroup")
+
+
+def store_exists(store: Store) -> bool:
+    """Whether a Zarr hierarchy (v3 or v2) already has its root in ``store``."""
+    from zarr.core.sync import sync
+
+    return bool(sync(_has_root(store)))
