@@ -16,7 +16,7 @@ from nwbzarr.abc.array import LazyArray
 from nwbzarr.codec.values import decode_value
 from nwbzarr.dtypes import Compound
 from nwbzarr.errors import InvalidStoreError
-from nwbzarr.model import REGISTRY, Children, Container, Data, DynamicTable, ImageSeries, NWBFile, VectorIndex
+from nwbzarr.model import REGISTRY, Children, Container, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.base import Deferred, _field_type
 from nwbzarr.model.spec import Kind, Member, members
 from nwbzarr.model.table import VectorData
@@ -73,6 +73,7 @@ class _Decoder:
         object.__setattr__(obj, "parent", None)
         object.__setattr__(obj, "name", split(path)[-1] if path != "/" else "root")
         object.__setattr__(obj, "object_id", node.attrs.get("object_id") or "")
+        object.__setattr__(obj, "_from_store", True)
         consumed = _Consumed()
         if isinstance(node, Dataset):
             self._fill_data(obj, node, path, consumed)
@@ -96,10 +97,6 @@ class _Decoder:
         if isinstance(obj, TimeSeries):
             for dataset_name, fixed in obj.FIXED_ATTRIBUTES.items():
                 consumed.attrs.update((dataset_name, key) for key in fixed)
-        if isinstance(obj, ImageSeries) and obj.external_file is not None:
-            data = obj.__dict__.get("data")
-            if data is not None and 0 in tuple(getattr(data, "shape", (1,))):
-                object.__setattr__(obj, "data", None)  # PyNWB's empty placeholder for external files
         if isinstance(obj, DynamicTable):
             self._fill_table(obj, group, path, consumed)
 

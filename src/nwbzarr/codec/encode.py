@@ -12,7 +12,7 @@ import numpy as np
 
 from nwbzarr.codec.values import encode_attribute, encode_dataset_value, pick_dims
 from nwbzarr.errors import DuplicateNameError, NotInFileError
-from nwbzarr.model import NWB_VERSION, Container, Data, DynamicTable, ImageSeries, NWBFile, VectorIndex
+from nwbzarr.model import NWB_VERSION, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.spec import Kind, Member, members
 from nwbzarr.model.table import DynamicTableRegion, VectorData
 from nwbzarr.model.timeseries import TimeSeries
@@ -36,11 +36,16 @@ def encode(nwbfile: NWBFile) -> Group:
 
 
 def object_paths(nwbfile: NWBFile) -> dict[int, str]:
-    """``id(container) -> absolute path`` for every object the file owns (not linked)."""
+    """``id(container) -> absolute path`` for every object the file owns (not linked).
+
+    Validates each new object on the way, so changes made after construction are checked too.
+    """
     paths: dict[int, str] = {id(nwbfile): "/"}
     stack: list[tuple[Container, str]] = [(nwbfile, "/")]
     while stack:
         obj, path = stack.pop()
+        if not obj.__dict__.get("_from_store"):  # objects read from a store were valid when written
+            obj.validate()
         for child, rel in _owned(obj):
             child_path = join(path, rel)
             if id(child) in paths:
@@ -90,7 +95,7 @@ class _Encoder:
             if member.kind is Kind.ATTRIBUTE:
                 deferred_attrs.append((field_name, member))
             elif member.kind is Kind.DATASET:
-                if value is not None or _placeholder(obj, field_name):
+                if value is not None:
                     self._put(group, member.storage_name(field_name), self.member_dataset(obj, field_name, member, value))
             elif member.kind is Kind.LINK:
                 if value is not None:
@@ -138,8 +143,6 @@ class _Encoder:
         return ds
 
     def member_dataset(self, obj: Container, field_name: str, member: Member, value: Any) -> Dataset:
-        if value is None:  # an external-file ImageSeries: PyNWB writes an empty 3-D placeholder
-            value = np.zeros((0, 0, 0), dtype=np.uint8)
         dtype, data, layout = encode_dataset_value(member.dtype, value)
         shape = tuple(getattr(data, "shape", ()))
         dims = pick_dims(member.dims, shape) if member.dims else None
@@ -178,10 +181,6 @@ class _Encoder:
 
 def _type_attrs(obj: Container) -> dict[str, Any]:
     return {"namespace": obj.namespace, "neurodata_type": obj.neurodata_type, "object_id": obj.object_id}
-
-
-def _placeholder(obj: Container, field_name: str) -> bool:
-    return field_name == "data" and isinstance(obj, ImageSeries) and obj.external_file is not None
 
 
 def _index_dtype(offsets: np.ndarray) -> np.dtype:

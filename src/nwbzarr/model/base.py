@@ -136,6 +136,17 @@ class Container:
             setattr(self, field_name, self._normalize(field_name, member, getattr(self, field_name)))
         self._validate()
 
+    def validate(self) -> None:
+        """Check again what the constructor checked (the object may have been changed since)."""
+        check_name(self.name, type(self).__name__)
+        for field_name, member in members(self):
+            value = self.__dict__.get(field_name)
+            if member.kind in (Kind.DATASET, Kind.ATTRIBUTE) and value is not None and member.dtype != "ref":
+                normalize_value(self, field_name, member, value)
+            elif value is None and member.required and member.kind is not Kind.ATTRIBUTE:
+                raise self._fail(field_name, "is required")
+        self._validate()
+
     # --- construction helpers ---------------------------------------------------------------
     @property
     def _label(self) -> str:
@@ -153,7 +164,7 @@ class Container:
             return self._adopt_children(field_name, value)
         if member.kind is Kind.CHILD:
             self._check_container(field_name, value)
-            fixed = member.storage_name(field_name)
+            fixed = member.storage_name(field_name).rpartition("/")[2]
             if value.name != fixed:
                 raise self._fail(field_name, f"must be named {fixed!r}, got {value.name!r}")
             self._adopt(value)

@@ -27,7 +27,7 @@ class Subject(NWBContainer):
 
     name: str = "subject"
     age: str | None = dataset(dtype="text", default=None, doc="ISO 8601 duration, e.g. P90D")
-    age__reference: str | None = attribute(on="age", name="reference", default=None, doc="birth or gestational")
+    age__reference: str = attribute(on="age", name="reference", default="birth", doc="birth or gestational")
     date_of_birth: datetime | None = dataset(dtype="isodatetime", default=None)
     description: str | None = dataset(dtype="text", default=None)
     genotype: str | None = dataset(dtype="text", default=None)
@@ -41,5 +41,5 @@ class Subject(NWBContainer):
         super()._validate()
         if self.name != "subject":
             raise self._fail("name", f"a Subject is stored as 'subject', got {self.name!r}")
-        if self.age__reference is not None and self.age__reference not in ("birth", "gestational"):
+        if self.age__reference not in ("birth", "gestational"):
             raise self._fail("age__reference", f"must be 'birth' or 'gestational', got {self.age__reference!r}")

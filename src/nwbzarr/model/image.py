@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
+
+import numpy as np
 
 from nwbzarr.model.device import Device
 from nwbzarr.model.base import neurodata_type
@@ -25,11 +27,16 @@ class ImageSeries(TimeSeries):
     num_samples: int | None = dataset(dtype="uint32", default=None, doc="frames in the external files")
     device: Device | None = link(default=None)
 
+    #: what ``data`` holds when frames live in external files (PyNWB's placeholder: empty, 3-D)
+    EXTERNAL_DATA: ClassVar[np.ndarray] = np.zeros((0, 0, 0), dtype=np.uint8)
+
     def _validate(self) -> None:
-        has_data = self.data is not None
+        has_data = self.data is not None and 0 not in tuple(getattr(self.data, "shape", (1,)))
         if self.external_file is not None:
             if has_data:
                 raise self._fail("data", "give either data or external_file, not both")
+            if self.data is None:
+                self.data = self.EXTERNAL_DATA
             if self.format is None:
                 self.format = "external"
             elif self.format != "external":

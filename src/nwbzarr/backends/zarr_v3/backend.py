@@ -28,17 +28,19 @@ class ZarrBackend(Backend):
 
     def _open_root(self) -> zarr.Group:
         if self._root is None:
-            if not store_exists(self.store):
-                raise StoreNotFoundError(f"{self.where}: no Zarr store here")
             try:
-                root = zarr.open_group(self.store, mode="r" if self.store.read_only else "r+", use_consolidated=None)
+                root = zarr.open_group(
+                    self.store, mode="r" if self.store.read_only else "r+", zarr_format=3, use_consolidated=None
+                )
+            except FileNotFoundError:
+                if store_exists(self.store):  # only a v2 root is there
+                    raise InvalidStoreError(
+                        f"{self.where} is a Zarr v2 store (hdmf-zarr <= 0.13): open it read-only with the legacy "
+                        "reader or upgrade it with `nwbzarr convert`"
+                    ) from None
+                raise StoreNotFoundError(f"{self.where}: no Zarr store here") from None
             except (ValueError, KeyError, TypeError) as exc:
                 raise InvalidStoreError(f"{self.where}: not a readable Zarr v3 group: {exc}") from exc
-            if root.metadata.zarr_format != 3:
-                raise InvalidStoreError(
-                    f"{self.where} is a Zarr v2 store (hdmf-zarr <= 0.13): open it read-only with format='zarr-v2' "
-                    "or upgrade it with `nwbzarr convert`"
-                )
             self._root = root
         return self._root
 
