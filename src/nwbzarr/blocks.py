@@ -22,7 +22,9 @@ DEFAULT_BUDGET = 64 * 1024 * 1024
 Region = tuple[slice, ...]
 
 
-def block_shape(shape: tuple[int, ...], unit: tuple[int, ...], itemsize: int, budget: int = DEFAULT_BUDGET) -> tuple[int, ...]:
+def block_shape(
+    shape: tuple[int, ...], unit: tuple[int, ...], itemsize: int, budget: int = DEFAULT_BUDGET
+) -> tuple[int, ...]:
     """The largest block of whole ``unit``s (chunks or shards) that fits ``budget``.
 
     Grows along the first axis first (time, for series), then the others; never smaller than one unit.

@@ -12,6 +12,7 @@ chunks of a few MiB along the first axis.
 from __future__ import annotations
 
 import math
+from typing import Literal
 
 import numpy as np
 
@@ -33,7 +34,7 @@ SHARD_MIN_BYTES = 16 * 1024 * 1024
 
 def default_compression(dtype: np.dtype) -> Compression:
     """Blosc-zstd with bit-shuffle for integers (photon counts compress 2-3x), byte-shuffle otherwise."""
-    shuffle = "bit" if dtype.kind in "iub" else "byte"
+    shuffle: Literal["bit", "byte"] = "bit" if dtype.kind in "iub" else "byte"
     return Compression(codec="zstd", level=3, shuffle=shuffle, blosc=True)
 
 
@@ -49,7 +50,11 @@ def default_layout(shape: tuple[int, ...], dtype: np.dtype) -> Layout:
         frame_bytes = math.prod(shape[1:]) * dtype.itemsize
         depth = max(inner[0], (SHARD_BYTES // max(1, frame_bytes)) // inner[0] * inner[0])
         spatial = tuple(math.ceil(n / c) * c for n, c in zip(shape[1:], inner[1:], strict=True))
-        return Layout(chunks=inner, shards=(min(depth, math.ceil(shape[0] / inner[0]) * inner[0]), *spatial), compression=compression)
+        return Layout(
+            chunks=inner,
+            shards=(min(depth, math.ceil(shape[0] / inner[0]) * inner[0]), *spatial),
+            compression=compression,
+        )
     row_bytes = max(1, math.prod(shape[1:]) * dtype.itemsize)
     rows = max(1, CHUNK_BYTES // row_bytes)
     return Layout(chunks=(min(rows, shape[0]), *shape[1:]), compression=compression)

@@ -39,7 +39,10 @@ class TqdmProgress:
 
         tqdm = require("tqdm", "progress bars")
         self._bar: Any = tqdm.tqdm(
-            desc=description, unit="B", unit_scale=True, unit_divisor=1024,
+            desc=description,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
             disable=not (force or sys.stderr.isatty()),
         )
 

@@ -39,7 +39,9 @@ def assert_same_as_pynwb(ours: NWBFile, theirs: Any) -> int:
                 if mine is not None:
                     assert theirs_value.object_id == mine.object_id, where
             elif member.kind is Kind.CHILDREN:
-                theirs_names = set(theirs_value.keys() if hasattr(theirs_value, "keys") else [c.name for c in theirs_value])
+                theirs_names = set(
+                    theirs_value.keys() if hasattr(theirs_value, "keys") else [c.name for c in theirs_value]
+                )
                 assert set(mine) == theirs_names, where
             elif field_name == "num_samples" and mine is None:  # PyNWB derives it from data when not stored
                 assert theirs_value == len(obj.data), where  # type: ignore[attr-defined]
@@ -68,7 +70,10 @@ def _assert_value(mine: Any, theirs: Any, where: str) -> None:
             theirs = theirs[()]
         assert theirs == mine, f"{where}: {theirs!r} != {mine!r}"
         return
-    a, b = np.asarray(mine[()] if hasattr(mine, "read") else mine), np.asarray(theirs[()] if hasattr(theirs, "shape") else theirs)
+    a, b = (
+        np.asarray(mine[()] if hasattr(mine, "read") else mine),
+        np.asarray(theirs[()] if hasattr(theirs, "shape") else theirs),
+    )
     if a.dtype.kind in "OU":
         assert [str(x) for x in a.ravel()] == [str(x) for x in b.ravel()], where
     elif a.dtype.names:
@@ -85,7 +90,15 @@ def _assert_table(ours: DynamicTable, theirs: Any) -> None:
     assert list(mine_df.index) == list(their_df.index)
     for column in mine_df.columns:
         for x, y in zip(mine_df[column], their_df[column], strict=True):
-            assert np.array_equal(np.asarray(x, dtype=float), np.asarray([tuple(v) for v in y] if len(np.shape(y)) == 1 and np.ndim(y) and isinstance(y[0], (tuple, np.void)) else y, dtype=float)), column
+            assert np.array_equal(
+                np.asarray(x, dtype=float),
+                np.asarray(
+                    [tuple(v) for v in y]
+                    if len(np.shape(y)) == 1 and np.ndim(y) and isinstance(y[0], (tuple, np.void))
+                    else y,
+                    dtype=float,
+                ),
+            ), column
 
 
 __all__ = ["Container", "assert_same_as_pynwb"]

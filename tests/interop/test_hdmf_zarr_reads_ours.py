@@ -48,11 +48,22 @@ def test_full_metadata_and_sharded_movie(tutorial_file: NWBFile, store_path: Pat
     from nwbzarr.model import TwoPhotonSeries
 
     movie = np.random.default_rng(2).poisson(200, size=(256, 128, 128)).astype(np.uint16)
-    tutorial_file.add_acquisition(TwoPhotonSeries(
-        name="movie", data=movie, imaging_plane=plane, rate=30.0, field_of_view=[0.0005, 0.0005], pmt_gain=2.5,
-        scan_line_rate=15000.0, description="raw frames", comments="synthetic",
-    ))
-    tutorial_file.add_acquisition(TimeSeries(name="licks", data=np.arange(4.0), unit="n", timestamps=[0.1, 0.5, 0.9, 2.0]))
+    tutorial_file.add_acquisition(
+        TwoPhotonSeries(
+            name="movie",
+            data=movie,
+            imaging_plane=plane,
+            rate=30.0,
+            field_of_view=[0.0005, 0.0005],
+            pmt_gain=2.5,
+            scan_line_rate=15000.0,
+            description="raw frames",
+            comments="synthetic",
+        )
+    )
+    tutorial_file.add_acquisition(
+        TimeSeries(name="licks", data=np.arange(4.0), unit="n", timestamps=[0.1, 0.5, 0.9, 2.0])
+    )
     with NWBZarrIO(store_path, "w") as io:
         io.write(tutorial_file)
     io, theirs = _pynwb_read(store_path)

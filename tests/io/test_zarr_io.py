@@ -65,7 +65,9 @@ def test_ragged_masks_keep_their_rows(tutorial_file: NWBFile, store_path: Path) 
     ps2 = back.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation2"]  # type: ignore[index]
     assert isinstance(ps2, PlaneSegmentation)
     row = ps2.cell("pixel_mask", 3)
-    assert len(row) == 12 and tuple(row[0]) == tuple(tutorial_file.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation2"].cell("pixel_mask", 3)[0])  # type: ignore[index]
+    assert len(row) == 12 and tuple(row[0]) == tuple(
+        tutorial_file.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation2"].cell("pixel_mask", 3)[0]
+    )  # type: ignore[index]
     ps3 = back.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation3"]  # type: ignore[index]
     assert len(ps3.cell("voxel_mask", 29)) == 24
 
@@ -117,8 +119,9 @@ def test_imaging_series_are_sharded_by_default(store_path: Path, tutorial_file: 
 
 def test_user_chunks_and_compression(store_path: Path, tutorial_file: NWBFile) -> None:
     traces = np.random.default_rng(1).random((100, 7))
-    tutorial_file.add_acquisition(TimeSeries(name="t", data=DataIO(traces, chunks=(25, 7), compression="gzip"),
-                                             unit="m", rate=10.0))
+    tutorial_file.add_acquisition(
+        TimeSeries(name="t", data=DataIO(traces, chunks=(25, 7), compression="gzip"), unit="m", rate=10.0)
+    )
     _write(tutorial_file, store_path)
     meta = json.loads((store_path / "acquisition/t/data/zarr.json").read_text())
     assert meta["chunk_grid"]["configuration"]["chunk_shape"] == [25, 7]
@@ -181,7 +184,10 @@ def test_failed_write_leaves_no_store(tutorial_file: NWBFile, store_path: Path) 
 def test_changes_after_construction_are_validated_on_write(tutorial_file: NWBFile, store_path: Path) -> None:
     series = tutorial_file.acquisition["TwoPhotonSeries1"]
     series.rate = None  # type: ignore[attr-defined]
-    with pytest.raises(ValidationError, match="TwoPhotonSeries1.*give either rate"), NWBZarrIO(store_path, "w") as io:
+    with (
+        pytest.raises(ValidationError, match=r"TwoPhotonSeries1.*give either rate"),
+        NWBZarrIO(store_path, "w") as io,
+    ):
         io.write(tutorial_file)
     assert not store_path.exists()
     series.rate = 1.0  # type: ignore[attr-defined]
@@ -218,8 +224,14 @@ def test_append_links_into_existing_groups(tutorial_file: NWBFile, store_path: P
         region = ps.create_roi_table_region(description="all", region=list(range(30)))
         from nwbzarr.model import DfOverF, RoiResponseSeries
 
-        module.add(DfOverF(name="dff_all", roi_response_series=RoiResponseSeries(
-            name="all", data=np.zeros((4, 30)), rois=region, unit="a.u.", rate=30.0)))
+        module.add(
+            DfOverF(
+                name="dff_all",
+                roi_response_series=RoiResponseSeries(
+                    name="all", data=np.zeros((4, 30)), rois=region, unit="a.u.", rate=30.0
+                ),
+            )
+        )
         io.write(nwbfile)
     back = _read(store_path)
     dff = back.processing["behavior"]["dff_all"]["all"]  # type: ignore[index]

@@ -34,7 +34,11 @@ def _plane(nwbfile: NWBFile) -> ImagingPlane:
     device = nwbfile.create_device(name="Microscope")
     channel = OpticalChannel(name="OpticalChannel", description="green", emission_lambda=510.0)
     return nwbfile.create_imaging_plane(
-        name="ImagingPlane", optical_channel=channel, device=device, excitation_lambda=920.0, indicator="GCaMP6f",
+        name="ImagingPlane",
+        optical_channel=channel,
+        device=device,
+        excitation_lambda=920.0,
+        indicator="GCaMP6f",
         location="V1",
     )
 
@@ -57,7 +61,9 @@ def test_image_mask_shape_must_match_the_table(tutorial_file: NWBFile) -> None:
     ps = tutorial_file.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
     assert isinstance(ps, PlaneSegmentation)
     rows = len(ps)
-    with pytest.raises(ValidationError, match=r"PlaneSegmentation 'PlaneSegmentation', field 'image_mask': shape \(8, 8\)"):
+    with pytest.raises(
+        ValidationError, match=r"PlaneSegmentation 'PlaneSegmentation', field 'image_mask': shape \(8, 8\)"
+    ):
         ps.add_roi(image_mask=np.zeros((8, 8)))
     assert len(ps) == rows  # nothing was appended
 
@@ -82,7 +88,9 @@ def test_roi_response_series_width_must_match_region(tutorial_file: NWBFile) -> 
     ps = tutorial_file.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation"]
     assert isinstance(ps, PlaneSegmentation)
     region = ps.create_roi_table_region(region=[0, 1, 2], description="three")
-    with pytest.raises(ValidationError, match=r"RoiResponseSeries 'rrs', field 'data': has 2 columns but rois selects 3"):
+    with pytest.raises(
+        ValidationError, match=r"RoiResponseSeries 'rrs', field 'data': has 2 columns but rois selects 3"
+    ):
         RoiResponseSeries(name="rrs", data=np.ones((5, 2)), rois=region, unit="lumens", rate=30.0)
 
 
@@ -111,10 +119,12 @@ def test_two_objects_with_one_name_in_one_group(tutorial_file: NWBFile) -> None:
     with pytest.raises(DuplicateNameError, match="'TwoPhotonSeries1' is already there"):
         tutorial_file.add_acquisition(TimeSeries(name="TwoPhotonSeries1", data=[1.0], unit="m", rate=1.0))
     with pytest.raises(DuplicateNameError):
-        Fluorescence(roi_response_series=[
-            tutorial_file.processing["ophys"]["Fluorescence"]["RoiResponseSeries"],  # type: ignore[index]
-            tutorial_file.processing["ophys"]["DfOverF"]["RoiResponseSeries"],  # type: ignore[index]
-        ])
+        Fluorescence(
+            roi_response_series=[
+                tutorial_file.processing["ophys"]["Fluorescence"]["RoiResponseSeries"],  # type: ignore[index]
+                tutorial_file.processing["ophys"]["DfOverF"]["RoiResponseSeries"],  # type: ignore[index]
+            ]
+        )
 
 
 @pytest.mark.parametrize("name", ["a/b", ".", "..", "", "/abs"])
@@ -129,15 +139,20 @@ def test_session_start_time_needs_a_time_zone() -> None:
 
 
 def test_missing_member_names_what_is_there(tutorial_file: NWBFile) -> None:
-    with pytest.raises(ContainerNotFoundError, match="no object named 'nope' .*'ophys'") as info:
+    with pytest.raises(ContainerNotFoundError, match=r"no object named 'nope' .*'ophys'") as info:
         tutorial_file.processing["nope"]
     assert isinstance(info.value, KeyError)
 
 
 def test_link_to_an_object_outside_the_file_fails_before_writing(tutorial_file: NWBFile, store_path: Any) -> None:
     stray = _plane(NWBFile("other", "id2", datetime.fromisoformat("2024-01-01T00:00:00+00:00")))
-    tutorial_file.add_acquisition(TwoPhotonSeries(name="stray", data=np.zeros((2, 3, 3)), imaging_plane=stray, rate=1.0))
-    with pytest.raises(NotInFileError, match="TwoPhotonSeries 'stray', field 'imaging_plane'"), NWBZarrIO(store_path, "w") as io:
+    tutorial_file.add_acquisition(
+        TwoPhotonSeries(name="stray", data=np.zeros((2, 3, 3)), imaging_plane=stray, rate=1.0)
+    )
+    with (
+        pytest.raises(NotInFileError, match="TwoPhotonSeries 'stray', field 'imaging_plane'"),
+        NWBZarrIO(store_path, "w") as io,
+    ):
         io.write(tutorial_file)
     assert not store_path.exists()
 

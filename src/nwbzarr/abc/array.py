@@ -122,7 +122,10 @@ class LazyArray(ABC):
 
         da = require("dask.array", "LazyArray.to_dask()")
         chunks = self.chunks or self.shape
-        return da.from_array(self, chunks=chunks, asarray=True, fancy=False, meta=np.empty((0,) * self.ndim, self.numpy_dtype))
+        out: dask.array.Array = da.from_array(  # one Dask chunk per storage unit
+            self, chunks=chunks, asarray=True, fancy=False, meta=np.empty((0,) * self.ndim, self.numpy_dtype)
+        )
+        return out
 
     def __repr__(self) -> str:
         chunks = f", chunks={self.chunks}" if self.chunks else ""

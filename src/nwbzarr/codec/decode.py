@@ -18,7 +18,7 @@ from nwbzarr.dtypes import Compound
 from nwbzarr.errors import InvalidStoreError
 from nwbzarr.model import REGISTRY, Children, Container, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.base import Deferred, _field_type
-from nwbzarr.model.spec import Kind, Member, members
+from nwbzarr.model.spec import Kind, Member
 from nwbzarr.model.table import VectorData
 from nwbzarr.model.timeseries import TimeSeries
 from nwbzarr.tree.nodes import Dataset, Group, Link, Node, Reference
@@ -100,7 +100,9 @@ class _Decoder:
         if isinstance(obj, DynamicTable):
             self._fill_table(obj, group, path, consumed)
 
-    def _field(self, obj: Container, field_name: str, member: Member, group: Group, path: str, consumed: _Consumed) -> Any:
+    def _field(
+        self, obj: Container, field_name: str, member: Member, group: Group, path: str, consumed: _Consumed
+    ) -> Any:
         rel = member.storage_name(field_name)
         if member.kind is Kind.ATTRIBUTE:
             holder = group.get(member.on) if member.on else group
@@ -133,7 +135,9 @@ class _Decoder:
             object.__setattr__(value, "parent", obj)
         return value
 
-    def _children(self, obj: Container, field_name: str, member: Member, group: Group, path: str, consumed: _Consumed) -> Children[Any]:
+    def _children(
+        self, obj: Container, field_name: str, member: Member, group: Group, path: str, consumed: _Consumed
+    ) -> Children[Any]:
         items = Children[Any](f"{obj._label}.{field_name}")
         folder = group.get(member.path) if member.path else group
         if not isinstance(folder, Group):
@@ -203,7 +207,11 @@ class _Decoder:
         for name, node in group.members.items():
             if isinstance(node, Dataset) and node.attrs.get("neurodata_type") == "VectorIndex":
                 target = node.attrs.get("target")
-                if isinstance(target, Reference) and split(target.path)[-1] in columns and target.path == join(path, split(target.path)[-1]):
+                if (
+                    isinstance(target, Reference)
+                    and split(target.path)[-1] in columns
+                    and target.path == join(path, split(target.path)[-1])
+                ):
                     index = self.container(join(path, name))
                     assert isinstance(index, VectorIndex)
                     object.__setattr__(index, "parent", table)
@@ -256,9 +264,10 @@ class _Consumed:
                 sub = self._rest(member, child_rel)
                 if sub is not None:
                     rest.members[name] = sub
-            elif isinstance(member, Group) and not any(p.startswith(child_rel + "/") or p == child_rel for p in self.nodes):
-                rest.members[name] = member
-            elif not isinstance(member, Group):
+            elif (
+                isinstance(member, Group)
+                and not any(p.startswith(child_rel + "/") or p == child_rel for p in self.nodes)
+            ) or not isinstance(member, Group):
                 rest.members[name] = member
         if not rest.attrs and not rest.members:
             return None

@@ -96,10 +96,18 @@ class _Encoder:
                 deferred_attrs.append((field_name, member))
             elif member.kind is Kind.DATASET:
                 if value is not None:
-                    self._put(group, member.storage_name(field_name), self.member_dataset(obj, field_name, member, value))
+                    self._put(
+                        group,
+                        member.storage_name(field_name),
+                        self.member_dataset(obj, field_name, member, value),
+                    )
             elif member.kind is Kind.LINK:
                 if value is not None:
-                    self._put(group, member.storage_name(field_name), Link(path=self.path_of(obj, field_name, value)))
+                    self._put(
+                        group,
+                        member.storage_name(field_name),
+                        Link(path=self.path_of(obj, field_name, value)),
+                    )
             elif member.kind is Kind.CHILD:
                 if value is not None:
                     self._put(group, member.storage_name(field_name), self.child(obj, field_name, value))
@@ -126,12 +134,11 @@ class _Encoder:
 
     def dataset(self, obj: Container) -> Dataset:
         data_member = next(m for n, m in members(obj) if n == "data")
-        if isinstance(obj, (VectorData, VectorIndex)) or hasattr(obj, "as_array"):
-            values = obj.as_array()  # type: ignore[attr-defined]
-        else:
-            values = obj.data  # type: ignore[attr-defined]
+        as_array = getattr(obj, "as_array", None)  # growing columns are lists until written
+        values = as_array() if as_array is not None else getattr(obj, "data", None)
         if isinstance(obj, VectorIndex):
-            values = np.asarray(values, dtype=_index_dtype(values))
+            values = np.asarray(values)
+            values = values.astype(_index_dtype(values), copy=False)
         dtype, data, layout = encode_dataset_value(data_member.dtype, values)
         ds = Dataset(dtype=dtype, data=data, attrs=_type_attrs(obj), layout=layout, dims=_column_dims(obj, data))
         for field_name, member in members(obj):

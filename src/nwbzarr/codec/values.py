@@ -26,7 +26,7 @@ def encode_dataset_value(schema_dtype: str | None, value: Any) -> tuple[DataType
         if isinstance(value, datetime):
             return ASCII, np.array(value.isoformat(), dtype=object), layout
         return ASCII, _object_array([v.isoformat() for v in value]), layout
-    if isinstance(value, (bool, int, float, np.generic)) and not isinstance(value, np.ndarray):
+    if isinstance(value, (bool, int, float, np.generic)):
         # scalars: Python floats stay float64 (as hdmf writes them); ints take the schema's type
         if isinstance(value, int) and not isinstance(value, bool) and schema_dtype and schema_dtype[0] in "iu":
             arr = np.array(value, dtype=schema_dtype)
@@ -43,9 +43,7 @@ def encode_dataset_value(schema_dtype: str | None, value: Any) -> tuple[DataType
 
 def numpy_to_tree_dtype(dtype: np.dtype) -> DataType:
     if dtype.names:
-        fields = tuple(
-            CompoundField(name=n, dtype=UTF8 if dtype[n].kind in "OUS" else dtype[n]) for n in dtype.names
-        )
+        fields = tuple(CompoundField(name=n, dtype=UTF8 if dtype[n].kind in "OUS" else dtype[n]) for n in dtype.names)
         return Compound(fields=fields)
     if dtype.kind in "OUT":
         return UTF8
@@ -66,7 +64,11 @@ def encode_attribute(value: Any) -> Any:
         return value.item()
     if isinstance(value, tuple):
         value = list(value)
-    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
         return np.asarray(value)
     return value
 
@@ -84,7 +86,7 @@ def decode_value(schema_dtype: str | None, dims: bool, data: np.ndarray, tree_dt
     if isinstance(tree_dtype, (ObjectRef, Compound)):
         return data
     if data.ndim == 0:
-        item = data[()]
+        item: Any = data[()]
         return item.item() if isinstance(item, np.generic) else item
     return data
 

@@ -47,7 +47,9 @@ class NWBZarrIO(NWBIO):
         if self.mode == "w-" and (exists or _non_empty_dir(self.store)):
             raise StoreExistsError(f"{self.where} already exists (mode 'w-' never overwrites; use 'w' to replace it)")
         if self.mode == "w" and not exists and _non_empty_dir(self.store):
-            raise InvalidStoreError(f"{self.where} is a non-empty folder that is not a Zarr store; refusing to overwrite it")
+            raise InvalidStoreError(
+                f"{self.where} is a non-empty folder that is not a Zarr store; refusing to overwrite it"
+            )
         self._created = not exists
 
     def _open_backend(self, *, for_write: bool) -> Backend:

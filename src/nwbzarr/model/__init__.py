@@ -4,7 +4,15 @@ Every type is a keyword-only dataclass whose fields carry their NWB storage desc
 (:mod:`nwbzarr.model.spec`); the codec in :mod:`nwbzarr.codec` maps them to the format-neutral tree.
 """
 
-from nwbzarr.model.base import REGISTRY, Children, Container, Data, NWBContainer, NWBDataInterface, neurodata_type
+from nwbzarr.model.base import (
+    REGISTRY,
+    Children,
+    Container,
+    Data,
+    NWBContainer,
+    NWBDataInterface,
+    neurodata_type,
+)
 from nwbzarr.model.device import Device, Subject
 from nwbzarr.model.file import NWB_VERSION, NWBFile, ProcessingModule
 from nwbzarr.model.image import ImageSeries

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -35,7 +36,9 @@ REGISTRY: dict[tuple[str, str], type[Container]] = {}
 
 
 @dataclass_transform(
-    kw_only_default=True, eq_default=False, field_specifiers=(attribute, dataset, link, child, children, dataclasses.field)
+    kw_only_default=True,
+    eq_default=False,
+    field_specifiers=(attribute, dataset, link, child, children, dataclasses.field),
 )
 def neurodata_type(namespace: str = "core") -> Callable[[type[C]], type[C]]:
     """Make a class an NWB type: a keyword-only dataclass registered under its class name."""
@@ -200,7 +203,7 @@ class Container:
                 names = " or ".join(t.__name__ for t in expected)
                 raise self._fail(field_name, f"expected {names}, got {type(item).__name__}")
             items.add(item)
-            self._adopt(item)
+            self._adopt(item)  # type: ignore[arg-type]  # checked just above
         return items
 
     def _add_child(self, field_name: str, item: T) -> T:
@@ -246,10 +249,7 @@ class Container:
             raw = state.get(field_name)
             if raw is None or (isinstance(raw, Mapping) and not raw):
                 continue
-            if raw.__class__ is Deferred:
-                shown = "<not read yet>"
-            else:
-                shown = _short(raw, member)
+            shown = "<not read yet>" if raw.__class__ is Deferred else _short(raw, member)
             lines.append(f"  {field_name}: {shown}")
         return "\n".join(lines)
 
@@ -261,7 +261,6 @@ class Container:
                 yield value
             elif member.kind is Kind.CHILDREN:
                 yield from (v for v in value.values() if v.parent is self)
-
 
 
 def _same_identity(a: Any, b: Any) -> bool:
@@ -293,7 +292,11 @@ def _field_type(cls: type, field_name: str, *, inner: bool = False) -> tuple[typ
         hint = hints[field_name]
         if inner:  # Children[X]
             hint = typing.get_args(hint)[0]
-        args = typing.get_args(hint) if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType) else (hint,)
+        args = (
+            typing.get_args(hint)
+            if typing.get_origin(hint) in (typing.Union, __import__("types").UnionType)
+            else (hint,)
+        )
         _TYPE_CACHE[key] = tuple(a for a in args if isinstance(a, type) and a is not type(None))
     return _TYPE_CACHE[key]
 
@@ -320,7 +323,10 @@ def normalize_value(owner: Container, field_name: str, member: Member, value: An
         ranks = sorted({len(d) for d in dims})
         if len(value.shape) not in ranks:
             allowed = " or ".join(f"({', '.join(d)})" for d in dims)
-            raise owner._fail(field_name, f"must be {' or '.join(map(str, ranks))}-D {allowed}, got shape {tuple(value.shape)}")
+            raise owner._fail(
+                field_name,
+                f"must be {' or '.join(map(str, ranks))}-D {allowed}, got shape {tuple(value.shape)}",
+            )
     if dtype in _NUMERIC | {"numeric"} and hasattr(value, "dtype"):
         kind = getattr(value.dtype, "kind", "?")
         if kind not in "biuf":
@@ -354,7 +360,8 @@ def _scalar(owner: Container, field_name: str, dtype: str, value: Any) -> Any:
             raise owner._fail(field_name, f"must be a datetime, got {type(value).__name__}")
         if value.tzinfo is None or value.utcoffset() is None:
             raise owner._fail(
-                field_name, f"{value.isoformat()} has no time zone; pass an aware datetime (e.g. tzinfo=tzlocal())"
+                field_name,
+                f"{value.isoformat()} has no time zone; pass an aware datetime (e.g. tzinfo=tzlocal())",
             )
         return value
     if dtype == "bool":
@@ -381,7 +388,7 @@ def values_equal(a: Any, b: Any) -> bool:
     if a is b:
         return True
     if isinstance(a, Container) or isinstance(b, Container):
-        return a == b
+        return bool(a == b)
     if isinstance(a, Mapping) and isinstance(b, Mapping):
         return set(a) == set(b) and all(values_equal(a[k], b[k]) for k in a)
     array_like = (np.ndarray, LazyArray, np.generic)
@@ -389,19 +396,17 @@ def values_equal(a: Any, b: Any) -> bool:
         return _arrays_equal(a, b)
     if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
         return len(a) == len(b) and all(values_equal(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, float) and isinstance(b, float) and a != a and b != b:
+    if isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b):
         return True
     return bool(a == b)
 
 
-def _arrays_equal(a: Any, b: Any) -> bool:
+def _arrays_equal(a: Any, b: Any) -> bool:  # noqa: PLR0911
     x, y = np.asarray(a), np.asarray(b)
     if x.shape != y.shape:
         return False
     if x.dtype.names or y.dtype.names:
-        return x.dtype.names == y.dtype.names and all(
-            _arrays_equal(x[n], y[n]) for n in x.dtype.names or ()
-        )
+        return x.dtype.names == y.dtype.names and all(_arrays_equal(x[n], y[n]) for n in x.dtype.names or ())
     if x.dtype.kind in "fc" and y.dtype.kind in "fc":
         return bool(np.array_equal(x, y, equal_nan=True))
     return bool(np.array_equal(x, y))

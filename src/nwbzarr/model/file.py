@@ -18,7 +18,7 @@ __all__ = ["NWB_VERSION", "NWBFile", "ProcessingModule"]
 #: the NWB core schema version this model follows and writes
 NWB_VERSION = "2.11.0"
 
-I = TypeVar("I", bound=Container)
+C = TypeVar("C", bound=Container)
 _TEXT_LIST = (("num_items",),)
 
 
@@ -29,7 +29,7 @@ class ProcessingModule(NWBContainer):
     description: str = attribute()
     data_interfaces: Children[NWBDataInterface | DynamicTable] = children(default_factory=Children)
 
-    def add(self, container: I) -> I:
+    def add(self, container: C) -> C:
         """Add a data interface or table (``ophys_module.add(motion_correction)``)."""
         return self._add_child("data_interfaces", container)
 
@@ -56,7 +56,9 @@ class NWBFile(NWBContainer):
     name: str = "root"
     timestamps_reference_time: datetime = dataset(dtype="isodatetime", default=None)
     file_create_date: tuple[datetime, ...] = dataset(dtype="isodatetime", dims=(("num_modifications",),), default=None)
-    experimenter: tuple[str, ...] | None = dataset(path="general/experimenter", dtype="text", dims=_TEXT_LIST, default=None)
+    experimenter: tuple[str, ...] | None = dataset(
+        path="general/experimenter", dtype="text", dims=_TEXT_LIST, default=None
+    )
     experiment_description: str | None = dataset(path="general/experiment_description", dtype="text", default=None)
     session_id: str | None = dataset(path="general/session_id", dtype="text", default=None)
     institution: str | None = dataset(path="general/institution", dtype="text", default=None)
@@ -78,22 +80,26 @@ class NWBFile(NWBContainer):
     subject: Subject | None = child(path="general/subject", default=None)
     devices: Children[Device] = children(path="general/devices", default_factory=Children)
     imaging_planes: Children[ImagingPlane] = children(path="general/optophysiology", default_factory=Children)
-    acquisition: Children[NWBDataInterface | DynamicTable] = children(path="acquisition", default_factory=Children, required=True)
+    acquisition: Children[NWBDataInterface | DynamicTable] = children(
+        path="acquisition", default_factory=Children, required=True
+    )
     analysis: Children[NWBContainer | DynamicTable] = children(path="analysis", default_factory=Children, required=True)
     processing: Children[ProcessingModule] = children(path="processing", default_factory=Children, required=True)
     stimulus: Children[TimeSeries | NWBDataInterface | DynamicTable] = children(
         path="stimulus/presentation", default_factory=Children, required=True
     )
-    stimulus_template: Children[TimeSeries] = children(path="stimulus/templates", default_factory=Children, required=True)
+    stimulus_template: Children[TimeSeries] = children(
+        path="stimulus/templates", default_factory=Children, required=True
+    )
     scratch: Children[NWBContainer | DynamicTable] = children(path="scratch", default_factory=Children)
 
     def _validate(self) -> None:
         super()._validate()
         if self.name != "root":
             raise self._fail("name", f"an NWBFile is always named 'root', got {self.name!r}")
-        if self.timestamps_reference_time is None:
+        if self.__dict__.get("timestamps_reference_time") is None:  # defaults to the session start
             self.timestamps_reference_time = self.session_start_time
-        if self.file_create_date is None:
+        if self.__dict__.get("file_create_date") is None:
             self.file_create_date = (datetime.now().astimezone(),)
         if self.source_script is not None and self.source_script_file_name is None:
             raise self._fail("source_script_file_name", "is required with source_script")
@@ -113,19 +119,19 @@ class NWBFile(NWBContainer):
     def add_imaging_plane(self, imaging_plane: ImagingPlane) -> ImagingPlane:
         return self._add_child("imaging_planes", imaging_plane)
 
-    def add_acquisition(self, data: I) -> I:
+    def add_acquisition(self, data: C) -> C:
         return self._add_child("acquisition", data)
 
-    def add_analysis(self, data: I) -> I:
+    def add_analysis(self, data: C) -> C:
         return self._add_child("analysis", data)
 
-    def add_stimulus(self, data: I) -> I:
+    def add_stimulus(self, data: C) -> C:
         return self._add_child("stimulus", data)
 
-    def add_stimulus_template(self, data: I) -> I:
+    def add_stimulus_template(self, data: C) -> C:
         return self._add_child("stimulus_template", data)
 
-    def add_scratch(self, data: I) -> I:
+    def add_scratch(self, data: C) -> C:
         return self._add_child("scratch", data)
 
     def create_processing_module(self, name: str, description: str) -> ProcessingModule:

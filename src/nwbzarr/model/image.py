@@ -6,8 +6,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from nwbzarr.model.device import Device
 from nwbzarr.model.base import neurodata_type
+from nwbzarr.model.device import Device
 from nwbzarr.model.spec import attribute, dataset, link
 from nwbzarr.model.timeseries import TimeSeries
 
@@ -22,7 +22,13 @@ class ImageSeries(TimeSeries):
     unit: str = attribute(on="data", default="unknown")
     format: str | None = dataset(dtype="text", default=None, doc="'raw', 'external', or an image codec name")
     external_file: tuple[str, ...] | None = dataset(dtype="text", dims=(("num_files",),), default=None)
-    starting_frame: Any = attribute(on="external_file", dtype="int32", dims=(("num_files",),), default=None, doc="first frame of each file")
+    starting_frame: Any = attribute(
+        on="external_file",
+        dtype="int32",
+        dims=(("num_files",),),
+        default=None,
+        doc="first frame of each file",
+    )
     dimension: Any = dataset(dtype="int32", dims=(("rank",),), default=None, doc="frame size in pixels")
     num_samples: int | None = dataset(dtype="uint32", default=None, doc="frames in the external files")
     device: Device | None = link(default=None)
@@ -46,9 +52,7 @@ class ImageSeries(TimeSeries):
                     raise self._fail("starting_frame", "is required with more than one external file")
                 self.starting_frame = [0]
             if len(self.starting_frame) != len(self.external_file):
-                raise self._fail(
-                    "starting_frame", f"needs one entry per external file ({len(self.external_file)})"
-                )
+                raise self._fail("starting_frame", f"needs one entry per external file ({len(self.external_file)})")
             if self.rate is not None and self.num_samples is None:
                 raise self._fail("num_samples", "is required for an external-file series timed by rate")
         elif not has_data:

@@ -12,7 +12,7 @@ from nwbzarr.model.base import Children, NWBContainer, NWBDataInterface, neuroda
 from nwbzarr.model.device import Device
 from nwbzarr.model.image import ImageSeries
 from nwbzarr.model.spec import attribute, child, children, dataset, link
-from nwbzarr.model.table import DynamicTable, DynamicTableRegion, VectorData
+from nwbzarr.model.table import DynamicTable, DynamicTableRegion
 from nwbzarr.model.timeseries import TimeSeries
 
 __all__ = [
@@ -55,7 +55,11 @@ class ImagingPlane(NWBContainer):
     imaging_rate: float | None = dataset(dtype="float32", default=None, doc="Hz")
     indicator: str = dataset(dtype="text")
     location: str = dataset(dtype="text")
-    manifold: Any = dataset(dtype="float32", dims=(("height", "width", "x, y, z"), ("height", "width", "depth", "x, y, z")), default=None)
+    manifold: Any = dataset(
+        dtype="float32",
+        dims=(("height", "width", "x, y, z"), ("height", "width", "depth", "x, y, z")),
+        default=None,
+    )
     conversion: float = attribute(on="manifold", dtype="float32", default=1.0)
     unit: str = attribute(on="manifold", default="meters")
     reference_frame: str | None = dataset(dtype="text", default=None)
@@ -141,17 +145,22 @@ class PlaneSegmentation(DynamicTable):
         image_mask: Any = None,
         pixel_mask: Sequence[Sequence[float]] | None = None,
         voxel_mask: Sequence[Sequence[float]] | None = None,
-        id: int | None = None,  # noqa: A002 - PyNWB's name
+        id: int | None = None,
         **columns: Any,
     ) -> None:
         """Add one ROI. Use the same mask kind(s) for every ROI of the table."""
-        given = {k: v for k, v in (("image_mask", image_mask), ("pixel_mask", pixel_mask), ("voxel_mask", voxel_mask)) if v is not None}
+        given = {
+            k: v
+            for k, v in (("image_mask", image_mask), ("pixel_mask", pixel_mask), ("voxel_mask", voxel_mask))
+            if v is not None
+        }
         if not given:
             raise self._fail("add_roi", "give an image_mask, a pixel_mask or a voxel_mask")
         present = [m for m in self._MASKS if m in self.columns]
         if present and sorted(present) != sorted(given):
             raise self._fail(
-                "add_roi", f"this table stores {', '.join(present)}; got {', '.join(given)} (one mask kind per table)"
+                "add_roi",
+                f"this table stores {', '.join(present)}; got {', '.join(given)} (one mask kind per table)",
             )
         cells = {name: self._mask_cell(name, value) for name, value in given.items()}
         if not present:
@@ -181,8 +190,11 @@ class PlaneSegmentation(DynamicTable):
         return rows
 
     def _add_mask_column(self, name: str) -> None:
-        descriptions = {"image_mask": "Image masks for each ROI", "pixel_mask": "Pixel masks for each ROI",
-                        "voxel_mask": "Voxel masks for each ROI"}
+        descriptions = {
+            "image_mask": "Image masks for each ROI",
+            "pixel_mask": "Pixel masks for each ROI",
+            "voxel_mask": "Voxel masks for each ROI",
+        }
         dtype = {"pixel_mask": PIXEL_MASK, "voxel_mask": VOXEL_MASK}.get(name)
         self.add_column(name, descriptions[name], index=name != "image_mask", dtype=dtype)
 
@@ -212,12 +224,17 @@ class ImageSegmentation(NWBDataInterface):
         reference_images: ImageSeries | Iterable[ImageSeries] | None = None,
     ) -> PlaneSegmentation:
         images: list[ImageSeries] = (
-            [] if reference_images is None
-            else [reference_images] if isinstance(reference_images, ImageSeries)
+            []
+            if reference_images is None
+            else [reference_images]
+            if isinstance(reference_images, ImageSeries)
             else list(reference_images)
         )
         table = PlaneSegmentation(
-            name=name, description=description, imaging_plane=imaging_plane, reference_images=images  # type: ignore[arg-type]
+            name=name,
+            description=description,
+            imaging_plane=imaging_plane,
+            reference_images=images,  # type: ignore[arg-type]
         )
         return self.add_plane_segmentation(table)
 

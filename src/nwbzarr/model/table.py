@@ -140,12 +140,12 @@ class DynamicTable(Container):
     """A table of columns with a row id; ragged columns have a VectorIndex."""
 
     description: str = attribute()
-    id: ElementIdentifiers = child(default=None)
+    id: ElementIdentifiers = child(default=None)  # created empty when not given
     columns: Children[VectorData] = children(default_factory=Children)
 
     def _validate(self) -> None:
         super()._validate()
-        if self.id is None:
+        if self.__dict__.get("id") is None:
             self.id = ElementIdentifiers(name="id")
             self._adopt(self.id)
         for column in self.columns.values():
@@ -172,9 +172,13 @@ class DynamicTable(Container):
         **kwargs: Any,
     ) -> VectorData:
         """Add a column (ragged with ``index=True``); ``data`` fills existing rows."""
-        column = col_cls(name=name, description=description, dtype=np.dtype(dtype) if dtype is not None else None, **kwargs)
+        column = col_cls(
+            name=name, description=description, dtype=np.dtype(dtype) if dtype is not None else None, **kwargs
+        )
         if index:
-            column.index = VectorIndex(name=f"{name}_index", description=f"Index for VectorData '{name}'", target=column)
+            column.index = VectorIndex(
+                name=f"{name}_index", description=f"Index for VectorData '{name}'", target=column
+            )
         self._add_child("columns", column)
         if column.index is not None:
             self._adopt(column.index)
@@ -188,7 +192,7 @@ class DynamicTable(Container):
             raise self._fail(name, f"the table already has {len(self)} rows: pass data for them")
         return column
 
-    def add_row(self, id: int | None = None, **values: Any) -> None:  # noqa: A002 - PyNWB's name
+    def add_row(self, id: int | None = None, **values: Any) -> None:
         """Append one row; every column must get a value."""
         missing = [c for c in self.columns if c not in values]
         extra = [k for k in values if k not in self.columns]
@@ -244,11 +248,14 @@ class DynamicTable(Container):
             if column.index is not None:
                 offsets = column.index.as_array()
                 starts = np.concatenate([[0], offsets[:-1]]).astype(np.int64)
-                data[name] = [[tuple(x.tolist()) if values.dtype.names else x for x in values[s:e]]
-                              for s, e in zip(starts, offsets, strict=True)]
+                data[name] = [
+                    [tuple(x.tolist()) if values.dtype.names else x for x in values[s:e]]
+                    for s, e in zip(starts, offsets, strict=True)
+                ]
             elif values.ndim > 1:
                 data[name] = list(values)
             else:
                 data[name] = values
         ids = pd.Index(self.id.as_array(), name="id")
-        return pd.DataFrame(data, index=ids)
+        frame: pandas.DataFrame = pd.DataFrame(data, index=ids)
+        return frame

@@ -24,8 +24,16 @@ def tutorial_api(library: str = "nwbzarr") -> dict[str, Any]:
     top: ModuleType = importlib.import_module(library)
     image = importlib.import_module(f"{library}.image")
     ophys = importlib.import_module(f"{library}.ophys")
-    names = ["TwoPhotonSeries", "OpticalChannel", "ImageSegmentation", "Fluorescence", "DfOverF",
-             "CorrectedImageStack", "MotionCorrection", "RoiResponseSeries"]
+    names = [
+        "TwoPhotonSeries",
+        "OpticalChannel",
+        "ImageSegmentation",
+        "Fluorescence",
+        "DfOverF",
+        "CorrectedImageStack",
+        "MotionCorrection",
+        "RoiResponseSeries",
+    ]
     api = {name: getattr(ophys, name) for name in names}
     api.update(NWBFile=top.NWBFile, TimeSeries=top.TimeSeries, ImageSeries=image.ImageSeries)
     return api
@@ -49,22 +57,45 @@ def build_tutorial_file(
         file_create_date=[SESSION_START],
     )
     device = nwbfile.create_device(
-        name="Microscope", description="My two-photon microscope", manufacturer="The best microscope manufacturer"
+        name="Microscope",
+        description="My two-photon microscope",
+        manufacturer="The best microscope manufacturer",
     )
-    optical_channel = api["OpticalChannel"](name="OpticalChannel", description="an optical channel", emission_lambda=500.0)
+    optical_channel = api["OpticalChannel"](
+        name="OpticalChannel", description="an optical channel", emission_lambda=500.0
+    )
     imaging_plane = nwbfile.create_imaging_plane(
-        name="ImagingPlane", optical_channel=optical_channel, imaging_rate=30.0,
-        description="a very interesting part of the brain", device=device, excitation_lambda=600.0,
-        indicator="GFP", location="V1", grid_spacing=[0.01, 0.01], grid_spacing_unit="meters",
-        origin_coords=[1.0, 2.0, 3.0], origin_coords_unit="meters",
+        name="ImagingPlane",
+        optical_channel=optical_channel,
+        imaging_rate=30.0,
+        description="a very interesting part of the brain",
+        device=device,
+        excitation_lambda=600.0,
+        indicator="GFP",
+        location="V1",
+        grid_spacing=[0.01, 0.01],
+        grid_spacing_unit="meters",
+        origin_coords=[1.0, 2.0, 3.0],
+        origin_coords_unit="meters",
     )
     movie = rng.rand(frames, size, size)
     image_series1 = api["TwoPhotonSeries"](
-        name="TwoPhotonSeries1", data=movie, imaging_plane=imaging_plane, rate=1.0, unit="normalized amplitude"
+        name="TwoPhotonSeries1",
+        data=movie,
+        imaging_plane=imaging_plane,
+        rate=1.0,
+        unit="normalized amplitude",
     )
     image_series2 = api["TwoPhotonSeries"](
-        name="TwoPhotonSeries2", dimension=[size, size], external_file=["images.tiff"], imaging_plane=imaging_plane,
-        starting_frame=[0], format="external", starting_time=0.0, rate=1.0, num_samples=frames,
+        name="TwoPhotonSeries2",
+        dimension=[size, size],
+        external_file=["images.tiff"],
+        imaging_plane=imaging_plane,
+        starting_frame=[0],
+        format="external",
+        starting_time=0.0,
+        rate=1.0,
+        num_samples=frames,
     )
     nwbfile.add_acquisition(image_series1)
     nwbfile.add_acquisition(image_series2)
@@ -81,10 +112,14 @@ def build_tutorial_file(
     img_seg = api["ImageSegmentation"]()
     tables = []
     for name in ("PlaneSegmentation", "PlaneSegmentation2", "PlaneSegmentation3"):
-        tables.append(img_seg.create_plane_segmentation(
-            name=name, description="output from segmenting my favorite imaging plane",
-            imaging_plane=imaging_plane, reference_images=image_series1,
-        ))
+        tables.append(
+            img_seg.create_plane_segmentation(
+                name=name,
+                description="output from segmenting my favorite imaging plane",
+                imaging_plane=imaging_plane,
+                reference_images=image_series1,
+            )
+        )
     ophys_module.add(img_seg)
     edge = size - 5
     for _ in range(30):
@@ -97,13 +132,18 @@ def build_tutorial_file(
         tables[1].add_roi(pixel_mask=[(ix, iy, 1) for ix in range(x, x + 4) for iy in range(y, y + 3)])
     for _ in range(30):
         x, y, z = rng.randint(0, edge), rng.randint(0, edge), rng.randint(0, 15)
-        tables[2].add_roi(voxel_mask=[(ix, iy, iz, 0.5) for ix in range(x, x + 4) for iy in range(y, y + 3)
-                                      for iz in range(z, z + 2)])
+        tables[2].add_roi(
+            voxel_mask=[(ix, iy, iz, 0.5) for ix in range(x, x + 4) for iy in range(y, y + 3) for iz in range(z, z + 2)]
+        )
     region = tables[0].create_roi_table_region(region=[0, 1], description="the first of two ROIs")
-    traces = api["RoiResponseSeries"](name="RoiResponseSeries", data=rng.rand(50, 2), rois=region, unit="lumens", rate=30.0)
+    traces = api["RoiResponseSeries"](
+        name="RoiResponseSeries", data=rng.rand(50, 2), rois=region, unit="lumens", rate=30.0
+    )
     ophys_module.add(api["Fluorescence"](roi_response_series=traces))
     if with_dff:
         region2 = tables[0].create_roi_table_region(region=[0, 1], description="the first of two ROIs")
-        dff = api["RoiResponseSeries"](name="RoiResponseSeries", data=rng.rand(50, 2), rois=region2, unit="lumens", rate=30.0)
+        dff = api["RoiResponseSeries"](
+            name="RoiResponseSeries", data=rng.rand(50, 2), rois=region2, unit="lumens", rate=30.0
+        )
         ophys_module.add(api["DfOverF"](roi_response_series=dff))
     return nwbfile

@@ -14,8 +14,8 @@ from typing import Any
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.errors import InvalidStoreError
 from nwbzarr.dtypes import DataType
+from nwbzarr.errors import InvalidStoreError
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.paths import join, split
 
@@ -68,7 +68,7 @@ class Dataset:
         out = self.read()
         if out.ndim != 0:
             raise InvalidStoreError(f"expected a scalar dataset, found shape {out.shape}")
-        item = out[()]
+        item: Any = out[()]
         return item.item() if isinstance(item, np.generic) else item
 
 

@@ -13,7 +13,9 @@ from nwbzarr.tree.nodes import Link, Reference
 __all__ = ["RESERVED", "decode_attrs", "encode_attrs", "links_attr", "parse_links"]
 
 #: bookkeeping keys of hdmf-zarr's convention; they never reach the tree
-RESERVED = frozenset({"_DTYPE", "_LINKS", "_REFERENCE_FIELDS", "_ARRAY_DIMENSIONS", ".specloc", "zarr_dtype", "zarr_link"})
+RESERVED = frozenset(
+    {"_DTYPE", "_LINKS", "_REFERENCE_FIELDS", "_ARRAY_DIMENSIONS", ".specloc", "zarr_dtype", "zarr_link"}
+)
 
 
 def encode_attrs(attrs: dict[str, Any]) -> dict[str, Any]:
@@ -55,7 +57,11 @@ def _from_json(value: Any, where: str) -> Any:
                 raise InvalidStoreError(f"{where}: reference without a path: {value!r}")
             return Reference(path=path, source=str(ref.get("source", ".")))
         return value
-    if isinstance(value, list) and value and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
+    ):
         return np.asarray(value)
     return value
 
@@ -71,7 +77,11 @@ def parse_links(raw: Any, where: str) -> dict[str, Link]:
         raise InvalidStoreError(f"{where}@_LINKS: expected a list, got {type(raw).__name__}")
     out: dict[str, Link] = {}
     for entry in raw:
-        if not isinstance(entry, dict) or not isinstance(entry.get("name"), str) or not isinstance(entry.get("path"), str):
+        if (
+            not isinstance(entry, dict)
+            or not isinstance(entry.get("name"), str)
+            or not isinstance(entry.get("path"), str)
+        ):
             raise InvalidStoreError(f"{where}@_LINKS: malformed entry {entry!r}")
         out[entry["name"]] = Link(path=entry["path"], source=str(entry.get("source", ".")))
     return out

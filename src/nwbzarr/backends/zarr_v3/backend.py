@@ -30,7 +30,10 @@ class ZarrBackend(Backend):
         if self._root is None:
             try:
                 root = zarr.open_group(
-                    self.store, mode="r" if self.store.read_only else "r+", zarr_format=3, use_consolidated=None
+                    self.store,
+                    mode="r" if self.store.read_only else "r+",
+                    zarr_format=3,
+                    use_consolidated=None,
                 )
             except FileNotFoundError:
                 if store_exists(self.store):  # only a v2 root is there

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
 
@@ -10,7 +10,12 @@ from nwbzarr.tree.layout import Compression
 
 __all__ = ["compression_from_zarr", "zarr_compressors"]
 
-_BLOSC_SHUFFLE = {"none": "noshuffle", "byte": "shuffle", "bit": "bitshuffle"}
+_BLOSC_SHUFFLE: dict[str, Literal["noshuffle", "shuffle", "bitshuffle"]] = {
+    "none": "noshuffle",
+    "byte": "shuffle",
+    "bit": "bitshuffle",
+}
+_SHUFFLE_OF: dict[str, Literal["none", "byte", "bit"]] = {"noshuffle": "none", "shuffle": "byte", "bitshuffle": "bit"}
 
 
 def zarr_compressors(compression: Compression | None, itemsize: int) -> list[Any]:
@@ -20,9 +25,15 @@ def zarr_compressors(compression: Compression | None, itemsize: int) -> list[Any
     if compression.blosc or compression.codec == "lz4" or compression.shuffle != "none":
         if compression.codec == "gzip":
             return [GzipCodec(level=compression.level)]  # gzip has no blosc form; shuffle is dropped
-        cname = "zstd" if compression.codec == "zstd" else "lz4"
-        return [BloscCodec(cname=cname, clevel=compression.level, shuffle=_BLOSC_SHUFFLE[compression.shuffle],
-                           typesize=max(1, itemsize))]
+        cname: Literal["zstd", "lz4"] = "zstd" if compression.codec == "zstd" else "lz4"
+        return [
+            BloscCodec(
+                cname=cname,
+                clevel=compression.level,
+                shuffle=_BLOSC_SHUFFLE[compression.shuffle],
+                typesize=max(1, itemsize),
+            )
+        ]
     if compression.codec == "gzip":
         return [GzipCodec(level=compression.level)]
     return [ZstdCodec(level=compression.level)]
@@ -35,10 +46,10 @@ def compression_from_zarr(codecs: list[dict[str, Any]]) -> Compression | None:
         if name == "sharding_indexed":
             return compression_from_zarr(config.get("codecs", []))
         if name == "blosc":
-            shuffle = {"noshuffle": "none", "shuffle": "byte", "bitshuffle": "bit"}.get(config.get("shuffle"), "none")
+            shuffle = _SHUFFLE_OF.get(str(config.get("shuffle")), "none")
             cname = config.get("cname")
-            if cname in ("zstd", "lz4"):
-                return Compression(codec=cname, level=int(config.get("clevel", 5)), shuffle=shuffle, blosc=True)  # type: ignore[arg-type]
+            if cname == "zstd" or cname == "lz4":
+                return Compression(codec=cname, level=int(config.get("clevel", 5)), shuffle=shuffle, blosc=True)
         if name == "zstd":
             return Compression(codec="zstd", level=int(config.get("level", 0)))
         if name == "gzip":

@@ -44,7 +44,8 @@ def storage_dtype(dtype: DataType, data: Any) -> Any:
 
 
 def _longest(data: Any, field: str, reference: bool) -> int:
-    values = np.asarray(data)[field].ravel() if np.asarray(data).size else []
+    array = np.asarray(data)
+    values: Any = array[field].ravel() if array.size else []
     return max((len(v.path if reference else str(v)) for v in values), default=0)
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import zarr
+from zarr.core.metadata import ArrayV3Metadata
 
 from nwbzarr.abc.array import Index, LazyArray
 from nwbzarr.backends.zarr_v3.attributes import decode_attrs, parse_links
@@ -27,7 +28,7 @@ __all__ = ["ZarrLazyArray", "read_tree"]
 class ZarrLazyArray(LazyArray):
     """A zarr array seen through the tree's types; slicing reads only the chunks it touches."""
 
-    def __init__(self, array: zarr.Array, dtype: DataType, path: str) -> None:
+    def __init__(self, array: zarr.Array[Any], dtype: DataType, path: str) -> None:
         self._array = array
         self._dtype = dtype
         self.path = path
@@ -46,7 +47,7 @@ class ZarrLazyArray(LazyArray):
         return tuple(shards) if shards else tuple(self._array.chunks)
 
     @property
-    def zarr_array(self) -> zarr.Array:
+    def zarr_array(self) -> zarr.Array[Any]:
         return self._array
 
     def _read(self, key: Index) -> np.ndarray:
@@ -66,8 +67,11 @@ def _from_storage(dtype: DataType, out: np.ndarray) -> np.ndarray:
         result = np.empty(out.shape, dtype=dtype.to_numpy())
         for f in dtype.fields:
             column = out[f.name]
-            result[f.name] = _objects(column, _reference) if isinstance(f.dtype, ObjectRef) else (
-                _objects(column, str) if isinstance(f.dtype, Text) else column)
+            result[f.name] = (
+                _objects(column, _reference)
+                if isinstance(f.dtype, ObjectRef)
+                else (_objects(column, str) if isinstance(f.dtype, Text) else column)
+            )
         return result
     return out
 
@@ -111,7 +115,7 @@ def read_tree(root: zarr.Group) -> Group:
     return tree
 
 
-def _raw_attrs(node: zarr.Group | zarr.Array, path: str) -> dict[str, Any]:
+def _raw_attrs(node: zarr.Group | zarr.Array[Any], path: str) -> dict[str, Any]:
     attrs = node.attrs.asdict()
     if not isinstance(attrs, dict):
         raise InvalidStoreError(f"{path}: attributes are not a JSON object")
@@ -122,16 +126,23 @@ def _group_node(group: zarr.Group, path: str) -> Group:
     return Group(attrs=decode_attrs(_raw_attrs(group, path), path))
 
 
-def _dataset_node(array: zarr.Array, path: str) -> Dataset:
+def _dataset_node(array: zarr.Array[Any], path: str) -> Dataset:
     raw = _raw_attrs(array, path)
-    native = array.metadata.data_type.to_native_dtype()
+    metadata = array.metadata
+    if not isinstance(metadata, ArrayV3Metadata):
+        raise InvalidStoreError(f"{path}: a Zarr v2 array inside a v3 store")
+    native = metadata.data_type.to_native_dtype()
     dtype = tree_dtype(np.dtype(native) if not isinstance(native, np.dtype) else native, raw, path)
     dims = raw.get("_ARRAY_DIMENSIONS")
-    layout = Layout(
-        chunks=tuple(array.chunks) if array.shape else None,
-        shards=tuple(array.shards) if array.shards else None,
-        compression=compression_from_zarr([c.to_dict() for c in array.metadata.codecs]),
-    ) if array.shape else None
+    layout = (
+        Layout(
+            chunks=tuple(array.chunks) if array.shape else None,
+            shards=tuple(array.shards) if array.shards else None,
+            compression=compression_from_zarr([c.to_dict() for c in metadata.codecs]),
+        )
+        if array.shape
+        else None
+    )
     return Dataset(
         dtype=dtype,
         data=ZarrLazyArray(array, dtype, path),

@@ -35,7 +35,9 @@ def payload_bytes(tree: Group) -> int:
 class TreeWriter:
     """Creates groups and arrays under an open zarr group; in append mode skips what exists."""
 
-    def __init__(self, root: zarr.Group, *, existing: set[str], progress: Callback, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(
+        self, root: zarr.Group, *, existing: set[str], progress: Callback, budget: int = DEFAULT_BUDGET
+    ) -> None:
         self.root = root
         self.existing = existing
         self.progress = progress
@@ -49,11 +51,11 @@ class TreeWriter:
         attrs = encode_attrs(group.attrs)
         links = {n: m for n, m in group.members.items() if isinstance(m, Link)}
         if path in self.existing:
-            stored = dict(zgroup.attrs)
-            known = {entry.get("name") for entry in stored.get("_LINKS", [])}
+            stored: list[Any] = list(zgroup.attrs.get("_LINKS") or [])  # type: ignore[arg-type]
+            known = {entry.get("name") for entry in stored if isinstance(entry, dict)}
             new_links = {n: m for n, m in links.items() if n not in known}
             if new_links:  # an append adds links into an existing group: extend, never rewrite
-                zgroup.attrs["_LINKS"] = [*stored.get("_LINKS", []), *links_attr(new_links)]
+                zgroup.attrs["_LINKS"] = [*stored, *links_attr(new_links)]
             return
         if links:
             attrs["_LINKS"] = links_attr(links)
@@ -121,13 +123,13 @@ class TreeWriter:
             return Layout(chunks=chunks, compression=None)
         dtype = np.dtype(ds.dtype)  # type: ignore[arg-type]
         policy = default_layout(ds.shape, dtype)
-        chunks = given.chunks or policy.chunks
+        chunks = given.chunks or policy.chunks or ds.shape
         shards = given.shards if given.chunks else (given.shards or policy.shards)
         if chunks is not None and shards is not None and any(s % c for s, c in zip(shards, chunks, strict=True)):
             shards = None
         return Layout(chunks=chunks, shards=shards, compression=given.compression or default_compression(dtype))
 
-    def _fill_data(self, arr: zarr.Array, ds: Dataset, zdtype: Any, layout: Layout) -> None:
+    def _fill_data(self, arr: zarr.Array[Any], ds: Dataset, zdtype: Any, layout: Layout) -> None:
         if 0 in ds.shape:
             return
         unit = layout.shards or layout.chunks or ds.shape
