@@ -26,7 +26,7 @@ def require(module: str, feature: str) -> ModuleType:
     try:
         return importlib.import_module(module)
     except ImportError as exc:
-        top = module.split(".")[0]
+        top = module.split(".", maxsplit=1)[0]
         extra = _EXTRA_OF.get(top, "all")
         raise MissingDependencyError(
             f"{feature} needs the optional package {top!r}: pip install 'nwbzarr[{extra}]'"

@@ -60,9 +60,7 @@ class Compound:
 
     def to_numpy(self) -> np.dtype:
         """The in-memory numpy dtype: numeric fields native, text and reference fields ``object``."""
-        return np.dtype(
-            [(f.name, f.dtype if isinstance(f.dtype, np.dtype) else np.dtype(object)) for f in self.fields]
-        )
+        return np.dtype([(f.name, f.dtype if isinstance(f.dtype, np.dtype) else np.dtype(object)) for f in self.fields])
 
     @property
     def reference_fields(self) -> tuple[str, ...]:

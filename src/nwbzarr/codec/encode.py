@@ -14,7 +14,7 @@ from nwbzarr.codec.values import encode_attribute, encode_dataset_value, pick_di
 from nwbzarr.errors import DuplicateNameError, NotInFileError
 from nwbzarr.model import NWB_VERSION, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.spec import Kind, Member, members
-from nwbzarr.model.table import DynamicTableRegion, VectorData
+from nwbzarr.model.table import DynamicTableRegion
 from nwbzarr.model.timeseries import TimeSeries
 from nwbzarr.tree.nodes import Dataset, Group, Link, Node, Reference
 from nwbzarr.tree.paths import join, split

@@ -401,7 +401,7 @@ def values_equal(a: Any, b: Any) -> bool:
     return bool(a == b)
 
 
-def _arrays_equal(a: Any, b: Any) -> bool:  # noqa: PLR0911
+def _arrays_equal(a: Any, b: Any) -> bool:
     x, y = np.asarray(a), np.asarray(b)
     if x.shape != y.shape:
         return False

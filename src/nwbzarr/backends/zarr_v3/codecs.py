@@ -48,7 +48,7 @@ def compression_from_zarr(codecs: list[dict[str, Any]]) -> Compression | None:
         if name == "blosc":
             shuffle = _SHUFFLE_OF.get(str(config.get("shuffle")), "none")
             cname = config.get("cname")
-            if cname == "zstd" or cname == "lz4":
+            if cname == "zstd" or cname == "lz4":  # noqa: PLR1714 - narrows the Literal for mypy
                 return Compression(codec=cname, level=int(config.get("clevel", 5)), shuffle=shuffle, blosc=True)
         if name == "zstd":
             return Compression(codec="zstd", level=int(config.get("level", 0)))
