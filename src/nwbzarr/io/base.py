@@ -11,6 +11,7 @@ from nwbzarr.codec import decode, encode
 from nwbzarr.errors import NWBZarrError, ReadOnlyError
 from nwbzarr.model import NWBFile
 from nwbzarr.progress import NO_PROGRESS, Callback
+from nwbzarr.tree.nodes import Group
 
 __all__ = ["MODES", "Mode", "NWBIO"]
 
@@ -40,9 +41,13 @@ class NWBIO(ABC):
         """The file's NWBFile; array data stays in storage until sliced."""
         if self.mode in ("w", "w-") and not self._written:
             raise NWBZarrError(f"{self}: nothing to read yet in mode {self.mode!r}; write first, or open with 'r'/'a'")
+        return decode(self.read_tree())
+
+    def read_tree(self) -> Group:
+        """The format-neutral tree (metadata only; datasets are lazy)."""
         backend = self._backend or self._open_backend(for_write=False)
         self._backend = backend
-        return decode(backend.read_tree())
+        return backend.read_tree()
 
     def write(self, nwbfile: NWBFile) -> None:
         """Write ``nwbfile``; in mode 'a', only the objects not yet stored are added."""
