@@ -49,7 +49,10 @@ def _dataset_summary(ds: Dataset) -> str:
             parts.append(f"shards {ds.layout.shards}")
         if ds.layout.compression is not None:
             c = ds.layout.compression
-            parts.append(f"{'blosc-' if c.blosc else ''}{c.codec}:{c.level}" + (f"+{c.shuffle}shuffle" if c.shuffle != "none" else ""))
+            parts.append(
+                f"{'blosc-' if c.blosc else ''}{c.codec}:{c.level}"
+                + (f"+{c.shuffle}shuffle" if c.shuffle != "none" else "")
+            )
     kind = ds.attrs.get("neurodata_type")
     if kind:
         parts.insert(0, f"<{kind}>")

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace) -> int:
     from nwbzarr.testing.session import make_session
     from nwbzarr.testing.synthetic import SyntheticSession
 
-    params = SyntheticSession(n_frames=args.frames, height=args.size, width=args.size, n_cells=args.cells, seed=args.seed)
+    params = SyntheticSession(
+        n_frames=args.frames, height=args.size, width=args.size, n_cells=args.cells, seed=args.seed
+    )
     print(f"building a session: {args.frames} frames of {args.size} x {args.size} px, {args.cells} cells ...")
     nwbfile = make_session(params)
     out = Path(args.output)
@@ -62,8 +64,10 @@ def run(args: argparse.Namespace) -> int:
     raw = int(np.asarray(nwbfile.acquisition["TwoPhotonSeries"].data).nbytes)  # type: ignore[attr-defined]
     files = [p for p in out.rglob("*") if p.is_file()]
     stored = sum(p.stat().st_size for p in files)
-    print(f"wrote {out} in {elapsed:.1f} s: {len(files)} objects, {format_bytes(stored)} on disk "
-          f"(movie {format_bytes(raw)} raw, {raw / max(1, stored):.1f}x smaller)")
+    print(
+        f"wrote {out} in {elapsed:.1f} s: {len(files)} objects, {format_bytes(stored)} on disk "
+        f"(movie {format_bytes(raw)} raw, {raw / max(1, stored):.1f}x smaller)"
+    )
 
     store = CountingStore(LocalStore(out, read_only=True))
     with NWBZarrIO(store, "r") as io:
@@ -75,11 +79,15 @@ def run(args: argparse.Namespace) -> int:
         store.reset()
         series = session.acquisition["TwoPhotonSeries"]
         frame = series.data[args.frames // 2]  # type: ignore[attr-defined]
-        print(f"\nframe {args.frames // 2}: shape {frame.shape}, mean {frame.mean():.1f} photons, "
-              f"max {frame.max()} ({store.chunk_gets} chunk read(s))")
+        print(
+            f"\nframe {args.frames // 2}: shape {frame.shape}, mean {frame.mean():.1f} photons, "
+            f"max {frame.max()} ({store.chunk_gets} chunk read(s))"
+        )
         store.reset()
         dff = session.processing["ophys"]["DfOverF"]["RoiResponseSeries"]  # type: ignore[index]
         trace = dff.data[:, 0]
-        print(f"dF/F of ROI 0: {np.array2string(trace[:8], precision=3)} ... peak {trace.max():.2f} "
-              f"({store.chunk_gets} chunk read(s))")
+        print(
+            f"dF/F of ROI 0: {np.array2string(trace[:8], precision=3)} ... peak {trace.max():.2f} "
+            f"({store.chunk_gets} chunk read(s))"
+        )
     return 0
