@@ -88,3 +88,18 @@ def test_appended_store_still_reads(tutorial_file: NWBFile, store_path: Path) ->
         assert set(theirs.acquisition) == {"TwoPhotonSeries1", "TwoPhotonSeries2", "speed"}  # type: ignore[attr-defined]
     finally:
         io.close()  # type: ignore[attr-defined]
+
+
+def test_stores_carry_the_schema_and_validate(tutorial_file: NWBFile, store_path: Path) -> None:
+    import pynwb
+
+    with NWBZarrIO(store_path, "w") as io:
+        io.write(tutorial_file)
+    assert (store_path / "specifications" / "core" / "2.11.0" / "nwb.ophys" / "zarr.json").exists()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # "No cached namespaces found" would fail here
+        io = hdmf_zarr.NWBZarrIO(str(store_path), mode="r")
+    try:
+        assert pynwb.validate(io=io) == []
+    finally:
+        io.close()

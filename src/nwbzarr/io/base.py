@@ -11,6 +11,7 @@ from nwbzarr.codec import decode, encode
 from nwbzarr.errors import NWBZarrError, ReadOnlyError
 from nwbzarr.model import NWBFile
 from nwbzarr.progress import NO_PROGRESS, Callback
+from nwbzarr.specs import with_specifications
 from nwbzarr.tree.nodes import Group
 
 __all__ = ["MODES", "Mode", "NWBIO"]
@@ -55,7 +56,7 @@ class NWBIO(ABC):
             raise ReadOnlyError(f"{self}: opened with mode 'r'; use 'w', 'w-' or 'a' to write")
         if not isinstance(nwbfile, NWBFile):
             raise NWBZarrError(f"write() takes an NWBFile, got {type(nwbfile).__name__}")
-        tree = encode(nwbfile)  # every validation error is raised here, before storage is touched
+        tree = with_specifications(encode(nwbfile))  # every validation error is raised here, before storage
         append = self.mode == "a" or (self._written and self.mode in ("w", "w-"))
         backend = self._backend or self._open_backend(for_write=True)
         self._backend = backend
