@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-__all__ = ["NO_PROGRESS", "Callback", "NoProgress", "TqdmProgress"]
+__all__ = ["NO_PROGRESS", "Callback", "NoProgress", "TqdmProgress", "terminal_progress"]
 
 
 class Callback(Protocol):
@@ -55,3 +55,13 @@ class TqdmProgress:
 
     def close(self) -> None:
         self._bar.close()
+
+
+def terminal_progress(description: str, *, quiet: bool = False) -> Callback:
+    """A tqdm bar on a terminal (none with ``quiet``, off a terminal, or without tqdm installed)."""
+    if quiet:
+        return NO_PROGRESS
+    try:
+        return TqdmProgress(description)
+    except ImportError:
+        return NO_PROGRESS

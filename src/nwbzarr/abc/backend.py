@@ -37,4 +37,8 @@ class Backend(ABC):
         """Write ``tree``. With ``append``, nodes that exist already are left as they are."""
 
     @abstractmethod
+    def discard(self) -> None:
+        """Remove everything this backend wrote (after a failed write that created the file)."""
+
+    @abstractmethod
     def close(self) -> None: ...

@@ -12,7 +12,7 @@ import numpy as np
 from zarr.storage import LocalStore
 
 from nwbzarr.io import NWBZarrIO
-from nwbzarr.progress import NO_PROGRESS, Callback
+from nwbzarr.progress import terminal_progress
 from nwbzarr.summary import format_bytes, tree_lines
 from nwbzarr.testing.counting import CountingStore
 
@@ -32,17 +32,6 @@ def add_parser(sub: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _progress(quiet: bool) -> Callback:
-    if quiet:
-        return NO_PROGRESS
-    try:
-        from nwbzarr.progress import TqdmProgress
-
-        return TqdmProgress("writing")
-    except ImportError:
-        return NO_PROGRESS
-
-
 def run(args: argparse.Namespace) -> int:
     from nwbzarr.testing.session import make_session
     from nwbzarr.testing.synthetic import SyntheticSession
@@ -56,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     if out.exists():
         shutil.rmtree(out)
     start = time.perf_counter()
-    progress = _progress(args.quiet)
+    progress = terminal_progress("writing", quiet=args.quiet)
     with NWBZarrIO(out, "w", progress=progress) as io:
         io.write(nwbfile)
     progress.close()

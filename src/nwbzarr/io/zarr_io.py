@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
 from zarr.abc.store import Store
-from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend
@@ -56,10 +54,7 @@ class NWBZarrIO(NWBIO):
         return ZarrBackend(self.store, where=self.where)
 
     def _discard_partial(self) -> None:
-        if isinstance(self.store, LocalStore):
-            shutil.rmtree(self.store.root, ignore_errors=True)
-        else:
-            sync(self.store.clear())
+        ZarrBackend(self.store, where=self.where).discard()
 
     def __repr__(self) -> str:
         return f"NWBZarrIO({self.where!r}, mode={self.mode!r})"

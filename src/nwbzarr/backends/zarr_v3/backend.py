@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import zarr
 from zarr.abc.store import Store
+from zarr.core.sync import sync
+from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend, Capabilities
 from nwbzarr.backends.zarr_v3.reader import read_tree
@@ -67,6 +71,13 @@ class ZarrBackend(Backend):
         TreeWriter(root, existing=existing, progress=progress).write(tree)
         zarr.consolidate_metadata(self.store, zarr_format=3)
         self._root = None  # reopen to see the new consolidated metadata
+
+    def discard(self) -> None:
+        if isinstance(self.store, LocalStore):
+            shutil.rmtree(self.store.root, ignore_errors=True)
+        else:
+            sync(self.store.clear())
+        self._root = None
 
     def close(self) -> None:
         self._root = None

@@ -1,0 +1,65 @@
+"""``nwbzarr convert SRC DST``: HDF5 <-> Zarr, Zarr -> Zarr (rechunk/recompress), Zarr v2 -> v3."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from nwbzarr.convert import convert
+from nwbzarr.progress import terminal_progress
+
+__all__ = ["add_parser", "run"]
+
+
+def _shape(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(x) for x in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+
+
+def add_parser(sub: Any) -> None:
+    parser: argparse.ArgumentParser = sub.add_parser(
+        "convert", help="copy an NWB file between HDF5 and Zarr (or Zarr to Zarr), losslessly"
+    )
+    parser.add_argument("src", help="source file, store or URL")
+    parser.add_argument("dst", help="destination file, store or URL")
+    parser.add_argument("--from", dest="src_format", choices=["zarr", "zarr-v2", "hdf5"], help="source format")
+    parser.add_argument("--to", dest="dst_format", choices=["zarr", "hdf5"], help="destination format")
+    parser.add_argument(
+        "--layout",
+        choices=["default", "keep"],
+        default="default",
+        help="nwbzarr's default chunking/sharding, or keep the source's (default: %(default)s)",
+    )
+    parser.add_argument("--chunks", type=_shape, help="chunk shape for arrays of that rank, e.g. 8,64,64")
+    parser.add_argument("--compression", choices=["zstd", "lz4", "gzip", "none"], help="codec for numeric arrays")
+    parser.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
+    parser.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="decode pickle-coded arrays of legacy Zarr v2 stores (runs code from the file)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    progress = terminal_progress("converting", quiet=args.quiet)
+    try:
+        convert(
+            args.src,
+            args.dst,
+            src_format=args.src_format,
+            dst_format=args.dst_format,
+            layout=args.layout,
+            chunks=args.chunks,
+            compression=args.compression,
+            overwrite=args.overwrite,
+            allow_pickle=args.allow_pickle,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    print(f"converted {args.src} -> {args.dst}")
+    return 0
