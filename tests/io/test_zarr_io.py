@@ -72,11 +72,12 @@ def test_ragged_masks_keep_their_rows(tutorial_file: NWBFile, store_path: Path) 
     assert len(ps3.cell("voxel_mask", 29)) == 24
 
 
-def test_read_costs_one_metadata_request_and_no_listing(tutorial_file: NWBFile, store_path: Path) -> None:
+def test_read_costs_two_small_reads_and_no_listing(tutorial_file: NWBFile, store_path: Path) -> None:
     _write(tutorial_file, store_path)
     store = CountingStore(LocalStore(store_path, read_only=True))
     nwbfile = _read(store)
-    assert dict(store.gets) == {"zarr.json": 1} and store.lists == 0
+    # the write manifest (is the store complete?) and the consolidated metadata (everything else)
+    assert dict(store.gets) == {"nwbzarr.json": 1, "zarr.json": 1} and store.lists == 0
     # metadata is all there without touching chunks
     series = nwbfile.acquisition["TwoPhotonSeries1"]
     assert isinstance(series, TwoPhotonSeries)
@@ -199,12 +200,20 @@ def test_changes_after_construction_are_validated_on_write(tutorial_file: NWBFil
 
 def test_append_adds_objects_without_rewriting(tutorial_file: NWBFile, store_path: Path) -> None:
     _write(tutorial_file, store_path)
-    before = {p: p.stat().st_mtime_ns for p in store_path.rglob("*") if p.is_file() and p.name != "zarr.json"}
+    before = {
+        p: p.stat().st_mtime_ns
+        for p in store_path.rglob("*")
+        if p.is_file() and p.name not in ("zarr.json", "nwbzarr.json")
+    }
     with NWBZarrIO(store_path, "a") as io:
         nwbfile = io.read()
         nwbfile.add_acquisition(TimeSeries(name="running_speed", data=np.arange(5.0), unit="m/s", rate=30.0))
         io.write(nwbfile)
-    after = {p: p.stat().st_mtime_ns for p in store_path.rglob("*") if p.is_file() and p.name != "zarr.json"}
+    after = {
+        p: p.stat().st_mtime_ns
+        for p in store_path.rglob("*")
+        if p.is_file() and p.name not in ("zarr.json", "nwbzarr.json")
+    }
     assert all(after[p] == t for p, t in before.items())  # no chunk rewritten
     back = _read(store_path)
     assert np.array_equal(back.acquisition["running_speed"].data[:], np.arange(5.0))  # type: ignore[attr-defined]

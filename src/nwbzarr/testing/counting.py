@@ -27,8 +27,8 @@ class CountingStore(WrapperStore[Store]):
 
     @property
     def chunk_gets(self) -> int:
-        """Reads of chunk data (anything but ``zarr.json`` metadata)."""
-        return sum(n for key, n in self.gets.items() if not key.endswith("zarr.json"))
+        """Reads of chunk data (anything but ``zarr.json`` metadata and the write manifest)."""
+        return sum(n for key, n in self.gets.items() if not key.endswith(("zarr.json", "nwbzarr.json")))
 
     def _with_store(self, store: Store) -> CountingStore:
         return type(self)(store)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import warnings
 
 import zarr
 from zarr.abc.store import Store
@@ -10,6 +11,7 @@ from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend, Capabilities
+from nwbzarr.backends.zarr_v3.manifest import ManifestStore, check_complete, read_manifest, write_state
 from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
 from nwbzarr.errors import InvalidStoreError, ReadOnlyError, StoreNotFoundError
@@ -32,6 +34,7 @@ class ZarrBackend(Backend):
 
     def _open_root(self) -> zarr.Group:
         if self._root is None:
+            check_complete(read_manifest(self.store), self.where)
             try:
                 root = zarr.open_group(
                     self.store,
@@ -61,21 +64,31 @@ class ZarrBackend(Backend):
     def write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
         if self.store.read_only:
             raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'w', 'w-' or 'a' to write")
+        previous = read_manifest(self.store)
         if append:
+            check_complete(previous, self.where)  # never append to a store whose first write broke off
             existing = self.existing_paths()
-            root = self._open_root()
+            started = write_state(self.store, "appending", previous=previous)
+            recorder = ManifestStore(self.store, (previous or {}).get("objects"))
+            root = zarr.open_group(recorder, mode="r+", zarr_format=3)
         else:
             existing = set()
-            root = zarr.open_group(self.store, mode="w", zarr_format=3)
+            self.discard()
+            started = write_state(self.store, "writing")
+            recorder = ManifestStore(self.store)
+            root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
         progress.set_total(payload_bytes(tree))
         TreeWriter(root, existing=existing, progress=progress).write(tree)
-        zarr.consolidate_metadata(self.store, zarr_format=3)
-        self._root = None  # reopen to see the new consolidated metadata
+        with warnings.catch_warnings():  # the listing meets our manifest, which is not a zarr node
+            warnings.filterwarnings("ignore", message="Object at nwbzarr.json is not recognized")
+            zarr.consolidate_metadata(recorder, zarr_format=3)  # readers see the new state from here on
+        write_state(self.store, "complete", objects=recorder.objects, previous=started)
+        self._root = None
 
     def discard(self) -> None:
         if isinstance(self.store, LocalStore):
             shutil.rmtree(self.store.root, ignore_errors=True)
-        else:
+        elif self.store.supports_deletes:
             sync(self.store.clear())
         self._root = None
 

@@ -71,7 +71,7 @@ class TreeWriter:
                     sub = zgroup[name]
                     assert isinstance(sub, zarr.Group)
                 else:
-                    sub = zgroup.create_group(name)
+                    sub = zgroup.create_group(name, overwrite=True)  # leftovers of a broken append go
                 self._attrs_of_group(sub, member, child_path)
                 self._members(sub, member, child_path)
             elif isinstance(member, Dataset) and child_path not in self.existing:
@@ -101,6 +101,7 @@ class TreeWriter:
             compressors=zarr_compressors(layout.compression, _itemsize(ds.dtype)) if layout.compression else "auto",
             fill_value=_fill(ds.dtype),
             attributes=attrs,
+            overwrite=True,  # only nodes absent from the last complete state are created
         )
         self._fill_data(arr, ds, zdtype, layout)
 
@@ -109,12 +110,12 @@ class TreeWriter:
         value = np.asarray(read_region(ds.data, ()))
         stored = to_storage(ds.dtype, value.reshape(1), zdtype)[0] if isinstance(ds.dtype, ObjectRef) else value[()]
         if isinstance(ds.dtype, Compound):  # compounds cannot be fill values portably: write a chunk
-            arr = zgroup.create_array(name, shape=(), dtype=zdtype, attributes=attrs)
+            arr = zgroup.create_array(name, shape=(), dtype=zdtype, attributes=attrs, overwrite=True)
             arr[()] = to_storage(ds.dtype, value, zdtype)
             return
         if isinstance(stored, np.generic):
             stored = stored.item()
-        zgroup.create_array(name, shape=(), dtype=zdtype, fill_value=stored, attributes=attrs)
+        zgroup.create_array(name, shape=(), dtype=zdtype, fill_value=stored, attributes=attrs, overwrite=True)
 
     def _layout(self, ds: Dataset) -> Layout:
         given = ds.layout or Layout()

@@ -1,0 +1,114 @@
+"""Interrupted writes never pass for complete files; verify finds damaged and incomplete stores."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nwbzarr import NWBZarrIO
+from nwbzarr.errors import IncompleteStoreError
+from nwbzarr.model import NWBFile
+from nwbzarr.verify import verify
+
+# a writer whose movie source is slow, so the test can kill it in the middle of the data
+_SLOW_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from nwbzarr import DataIO, NWBZarrIO
+    from nwbzarr.model import TimeSeries
+    from nwbzarr.testing.tutorial import build_tutorial_file
+
+    class Slow:
+        shape, dtype, ndim = (400, 64, 64), np.dtype("uint16"), 3
+        def __len__(self): return 400
+        def __getitem__(self, key):
+            time.sleep(0.05)
+            return np.full(self.shape, 7, dtype=self.dtype)[key]
+
+    path, mode = sys.argv[1], sys.argv[2]
+    with NWBZarrIO(path, mode) as io:
+        nwbfile = io.read() if mode == "a" else build_tutorial_file(frames=20, size=16)
+        nwbfile.add_acquisition(TimeSeries(name="slow", data=DataIO(Slow(), chunks=(4, 64, 64)), unit="n", rate=1.0))
+        print("writing", flush=True)
+        io.write(nwbfile)
+    """
+)
+
+
+def _start_and_kill(path: Path, mode: str) -> None:
+    proc = subprocess.Popen([sys.executable, "-c", _SLOW_WRITER, str(path), mode], stdout=subprocess.PIPE, text=True)
+    assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:  # wait until data chunks are being written, then kill
+        if any((path / "acquisition" / "slow" / "data").rglob("c/*")):
+            break
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
+
+
+def test_a_killed_write_reads_as_incomplete(store_path: Path) -> None:
+    _start_and_kill(store_path, "w")
+    assert json.loads((store_path / "nwbzarr.json").read_text())["state"] == "writing"
+    with pytest.raises(IncompleteStoreError, match="never finished") as info, NWBZarrIO(store_path, "r") as io:
+        io.read()
+    assert "mode 'w'" in str(info.value)
+    report = verify(store_path)
+    assert not report.ok and "never finished" in report.problems[0]
+
+
+def test_a_killed_append_keeps_the_last_complete_state(tutorial_file: NWBFile, store_path: Path) -> None:
+    with NWBZarrIO(store_path, "w") as io:
+        io.write(tutorial_file)
+    _start_and_kill(store_path, "a")
+    with NWBZarrIO(store_path, "r") as io:
+        after = io.read()
+    assert after == tutorial_file  # the half-written series is not visible
+    # a later append succeeds over the leftovers
+    from nwbzarr.model import TimeSeries
+
+    with NWBZarrIO(store_path, "a") as io:
+        nwbfile = io.read()
+        nwbfile.add_acquisition(TimeSeries(name="slow", data=np.ones(3), unit="n", rate=1.0))
+        io.write(nwbfile)
+    with NWBZarrIO(store_path, "r") as io:
+        assert np.array_equal(io.read().acquisition["slow"].data[:], np.ones(3))  # type: ignore[attr-defined]
+    assert verify(store_path).ok
+
+
+def test_verify_detects_corruption_and_missing_objects(tutorial_file: NWBFile, store_path: Path) -> None:
+    with NWBZarrIO(store_path, "w") as io:
+        io.write(tutorial_file)
+    report = verify(store_path)
+    assert report.ok and report.objects_checked > 50 and report.arrays_checked > 20
+    chunk = next((store_path / "acquisition/TwoPhotonSeries1/data").rglob("c/*/*/*"))
+    data = bytearray(chunk.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+    (store_path / "processing/ophys/Fluorescence/RoiResponseSeries/data/c/0/0").unlink()
+    problems = verify(store_path).problems
+    assert any("checksum mismatch" in p for p in problems)
+    assert any(p.endswith("RoiResponseSeries/data/c/0/0: missing") for p in problems)
+
+
+def test_verify_cli_json(tutorial_file: NWBFile, store_path: Path) -> None:
+    with NWBZarrIO(store_path, "w") as io:
+        io.write(tutorial_file)
+    result = subprocess.run(
+        [sys.executable, "-m", "nwbzarr", "verify", "--json", str(store_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["ok"] is True
