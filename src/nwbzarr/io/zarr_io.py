@@ -6,15 +6,25 @@ import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from zarr.abc.store import Store
 from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend
-from nwbzarr.backends.zarr_v3 import ZarrBackend
-from nwbzarr.errors import InvalidStoreError, StoreExistsError, StoreNotFoundError
+from nwbzarr.backends.zarr_v3 import ZarrBackend, ZarrLazyArray
+from nwbzarr.errors import (
+    InvalidStoreError,
+    NWBZarrError,
+    ReadOnlyError,
+    StoreExistsError,
+    StoreNotFoundError,
+    ValidationError,
+)
 from nwbzarr.io.base import NWBIO
+from nwbzarr.model import TimeSeries
 from nwbzarr.progress import Callback
 from nwbzarr.storage import StoreLike, make_store, store_exists
+from nwbzarr.streams import FrameStream
 
 __all__ = ["NWBZarrIO"]
 
@@ -55,6 +65,38 @@ class NWBZarrIO(NWBIO):
 
     def _discard_partial(self) -> None:
         ZarrBackend(self.store, where=self.where).discard()
+
+    def append_frames(self, series: TimeSeries, frames: Any, *, timestamps: Any = None) -> None:
+        """Add frames (array-like or :class:`~nwbzarr.streams.FrameStream`) to a stored series, in mode 'a'.
+
+        ``series`` comes from this IO's ``read()``. A series timed by ``timestamps`` needs one new
+        timestamp per new frame. Readers see all the new frames or none (the metadata is replaced last).
+        """
+        if self.mode != "a":
+            raise ReadOnlyError(f"{self}: append_frames needs mode 'a'")
+        data = series.__dict__.get("data")
+        if not isinstance(data, ZarrLazyArray):
+            raise NWBZarrError(f"{series._label}: append_frames takes a series read from this store")
+        appends: dict[str, Any] = {data.path: frames}
+        stamps = series.__dict__.get("timestamps")
+        if stamps is not None:
+            if timestamps is None:
+                raise ValidationError(f"{series._label}: is timed by timestamps; pass timestamps= for the new frames")
+            if not isinstance(stamps, ZarrLazyArray):
+                raise NWBZarrError(f"{series._label}: its timestamps are not stored in this file")
+            count = frames.n_frames if isinstance(frames, FrameStream) else len(frames)
+            if count is None or len(timestamps) != count:
+                raise ValidationError(f"{series._label}: {len(timestamps)} timestamps for {count} new frames")
+            appends[stamps.path] = np.asarray(timestamps, dtype=np.float64)
+        elif timestamps is not None:
+            raise ValidationError(f"{series._label}: is timed by rate; timestamps= does not apply")
+        backend = self._backend or self._open_backend(for_write=True)
+        self._backend = backend
+        assert isinstance(backend, ZarrBackend)
+        grown = backend.append_rows(appends, progress=self.progress)
+        data.rebind(grown[data.path])  # the series in memory sees its new length
+        if isinstance(stamps, ZarrLazyArray):
+            stamps.rebind(grown[stamps.path])
 
     def __repr__(self) -> str:
         return f"NWBZarrIO({self.where!r}, mode={self.mode!r})"

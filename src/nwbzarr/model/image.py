@@ -37,7 +37,8 @@ class ImageSeries(TimeSeries):
     EXTERNAL_DATA: ClassVar[np.ndarray] = np.zeros((0, 0, 0), dtype=np.uint8)
 
     def _validate(self) -> None:
-        has_data = self.data is not None and 0 not in tuple(getattr(self.data, "shape", (1,)))
+        # PyNWB's placeholder for external files is an empty (0, 0, 0) array: that is no data
+        has_data = self.data is not None and tuple(getattr(self.data, "shape", ())) != (0, 0, 0)
         if self.external_file is not None:
             if has_data:
                 raise self._fail("data", "give either data or external_file, not both")

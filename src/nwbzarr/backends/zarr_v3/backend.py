@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from typing import Any
 
 import zarr
 from zarr.abc.store import Store
@@ -79,6 +80,32 @@ class ZarrBackend(Backend):
             root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
         progress.set_total(payload_bytes(tree))
         TreeWriter(root, existing=existing, progress=progress).write(tree)
+        self._finish(recorder, started)
+
+    def append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
+        """Grow existing arrays along their first axis (``{path: rows}``), as one recorded append.
+
+        Used to add frames to a stored series: the new rows are written, then the consolidated
+        metadata and the manifest are replaced, so readers see all of the append or none of it.
+        """
+        if self.store.read_only:
+            raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'a' to append")
+        previous = read_manifest(self.store)
+        check_complete(previous, self.where)
+        started = write_state(self.store, "appending", previous=previous)
+        recorder = ManifestStore(self.store, (previous or {}).get("objects"))
+        root = zarr.open_group(recorder, mode="r+", zarr_format=3)
+        grown: dict[str, zarr.Array[Any]] = {}
+        for path, rows in appends.items():
+            array = root[path.lstrip("/")]
+            if not isinstance(array, zarr.Array):
+                raise InvalidStoreError(f"{path}: not an array")
+            TreeWriter(root, existing=set(), progress=progress).append_rows(array, rows)
+            grown[path] = array
+        self._finish(recorder, started)
+        return grown
+
+    def _finish(self, recorder: ManifestStore, started: dict[str, Any]) -> None:
         with warnings.catch_warnings():  # the listing meets our manifest, which is not a zarr node
             warnings.filterwarnings("ignore", message="Object at nwbzarr.json is not recognized")
             zarr.consolidate_metadata(recorder, zarr_format=3)  # readers see the new state from here on

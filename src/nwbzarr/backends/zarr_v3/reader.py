@@ -46,6 +46,10 @@ class ZarrLazyArray(LazyArray):
         shards = self._array.shards
         return tuple(shards) if shards else tuple(self._array.chunks)
 
+    def rebind(self, array: zarr.Array[Any]) -> None:
+        """Point at ``array`` (the same node after it grew)."""
+        self._array = array
+
     @property
     def zarr_array(self) -> zarr.Array[Any]:
         return self._array

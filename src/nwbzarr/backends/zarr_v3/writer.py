@@ -14,13 +14,18 @@ from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
 from nwbzarr.backends.zarr_v3.dtypes import dtype_hint, storage_dtype, to_storage
 from nwbzarr.blocks import DEFAULT_BUDGET, block_shape, iter_regions, read_region
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
+from nwbzarr.errors import ValidationError
 from nwbzarr.policy import default_compression, default_layout
 from nwbzarr.progress import Callback
+from nwbzarr.streams import FrameStream
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, walk
 from nwbzarr.tree.paths import join
 
 __all__ = ["TreeWriter", "payload_bytes"]
+
+#: the length a stream of unknown length is laid out for (chunk and shard shapes only)
+_STREAM_FRAMES = 100_000
 
 
 def payload_bytes(tree: Group) -> int:
@@ -87,11 +92,14 @@ class TreeWriter:
             attrs["_REFERENCE_FIELDS"] = list(ds.dtype.reference_fields)
         if ds.dims and len(ds.dims) == len(shape):
             attrs["_ARRAY_DIMENSIONS"] = list(ds.dims)
-        zdtype = storage_dtype(ds.dtype, ds.data if not isinstance(ds.data, LazyArray) else ds.data.read())
+        stream = ds.data if isinstance(ds.data, FrameStream) else None
+        sample = ds.data.read() if isinstance(ds.data, LazyArray) else ds.data
+        zdtype = storage_dtype(ds.dtype, sample) if stream is None else stream.dtype
         if not shape:
             self._scalar(zgroup, name, ds, zdtype, attrs)
             return
-        layout = self._layout(ds)
+        # a stream of unknown length is laid out as a long movie; the array grows as frames arrive
+        layout = self._layout(ds, shape if stream is None or stream.n_frames else (_STREAM_FRAMES, *shape[1:]))
         arr = zgroup.create_array(
             name,
             shape=shape,
@@ -103,7 +111,10 @@ class TreeWriter:
             attributes=attrs,
             overwrite=True,  # only nodes absent from the last complete state are created
         )
-        self._fill_data(arr, ds, zdtype, layout)
+        if stream is not None:
+            self._fill_stream(arr, stream, layout)
+        else:
+            self._fill_data(arr, ds, zdtype, layout)
 
     def _scalar(self, zgroup: zarr.Group, name: str, ds: Dataset, zdtype: Any, attrs: dict[str, Any]) -> None:
         """A 0-d dataset keeps its value as the fill value and stores no chunk: reading it costs no request."""
@@ -117,14 +128,14 @@ class TreeWriter:
             stored = stored.item()
         zgroup.create_array(name, shape=(), dtype=zdtype, fill_value=stored, attributes=attrs, overwrite=True)
 
-    def _layout(self, ds: Dataset) -> Layout:
+    def _layout(self, ds: Dataset, shape: tuple[int, ...]) -> Layout:
         given = ds.layout or Layout()
         if not is_numeric(ds.dtype):
-            chunks = given.chunks or tuple(max(1, n) for n in ds.shape)
+            chunks = given.chunks or tuple(max(1, n) for n in shape)
             return Layout(chunks=chunks, compression=None)
         dtype = np.dtype(ds.dtype)  # type: ignore[arg-type]
-        policy = default_layout(ds.shape, dtype)
-        chunks = given.chunks or policy.chunks or ds.shape
+        policy = default_layout(shape, dtype)
+        chunks = given.chunks or policy.chunks or shape
         shards = given.shards if given.chunks else (given.shards or policy.shards)
         if chunks is not None and shards is not None and any(s % c for s, c in zip(shards, chunks, strict=True)):
             shards = None
@@ -141,6 +152,56 @@ class TreeWriter:
             arr[region] = to_storage(ds.dtype, values, zdtype)
             if is_numeric(ds.dtype):
                 self.progress.advance(values.nbytes)
+
+    def _fill_stream(self, arr: zarr.Array[Any], stream: FrameStream, layout: Layout) -> None:
+        """Write frames as they arrive, one storage unit (shard or chunk depth) at a time.
+
+        Holds at most one unit of frames plus the block being split; grows the array geometrically when
+        the length was not announced and trims it to the frames that came.
+        """
+        depth = (layout.shards or layout.chunks or arr.shape)[0]
+        pending: list[np.ndarray] = []
+        held = written = 0
+        for block in stream.blocks():
+            pending.append(block)
+            held += len(block)
+            while held >= depth:
+                rows = np.concatenate(pending)
+                written = self._put_rows(arr, written, rows[:depth])
+                pending, held = ([rows[depth:]], len(rows) - depth) if len(rows) > depth else ([], 0)
+        if held:
+            written = self._put_rows(arr, written, np.concatenate(pending))
+        if arr.shape[0] != written:
+            arr.resize((written, *arr.shape[1:]))
+
+    def append_rows(self, arr: zarr.Array[Any], rows: Any) -> None:
+        """Add ``rows`` (array-like or FrameStream) after the last row of ``arr``."""
+        written = arr.shape[0]
+        if isinstance(rows, FrameStream):
+            blocks = rows.blocks()
+        else:
+            rows = rows if hasattr(rows, "shape") else np.asarray(rows)
+            step = block_shape(tuple(rows.shape), tuple(arr.shards or arr.chunks), arr.dtype.itemsize, self.budget)[0]
+            blocks = (read_region(rows, (slice(i, min(i + step, len(rows))),)) for i in range(0, len(rows), step))
+        for item in blocks:
+            block = np.asarray(item)
+            if block.shape[1:] != arr.shape[1:]:
+                raise ValidationError(
+                    f"{arr.path}: new rows have shape {block.shape[1:]}, the array's are {arr.shape[1:]}"
+                )
+            end = written + len(block)
+            arr.resize((end, *arr.shape[1:]))
+            arr[written:end] = block.astype(arr.dtype, copy=False)
+            self.progress.advance(block.nbytes)
+            written = end
+
+    def _put_rows(self, arr: zarr.Array[Any], start: int, rows: np.ndarray) -> int:
+        end = start + len(rows)
+        if arr.shape[0] < end:
+            arr.resize((max(end, 2 * arr.shape[0]), *arr.shape[1:]))
+        arr[start:end] = rows
+        self.progress.advance(rows.nbytes)
+        return end
 
 
 def _itemsize(dtype: DataType) -> int:
