@@ -16,6 +16,7 @@ __all__ = [
     "MissingDependencyError",
     "NWBZarrError",
     "NotInFileError",
+    "ReadTooLargeError",
     "ReadOnlyError",
     "StoreExistsError",
     "StoreNotFoundError",
@@ -69,6 +70,10 @@ class InvalidStoreError(NWBZarrError, ValueError):
 
 class IncompleteStoreError(InvalidStoreError):
     """The store was not finished by its writer (interrupted write); says how to resume or remove it."""
+
+
+class ReadTooLargeError(NWBZarrError, MemoryError):
+    """One read would bring more into memory than :data:`nwbzarr.abc.array.MAX_READ_BYTES`."""
 
 
 class UnsafeDataError(NWBZarrError, PermissionError):

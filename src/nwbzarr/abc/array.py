@@ -15,13 +15,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nwbzarr.dtypes import DataType, dtype_name
+from nwbzarr.errors import ReadTooLargeError
 
 if TYPE_CHECKING:
     import dask.array
 
-__all__ = ["Index", "LazyArray", "normalize_key"]
+__all__ = ["MAX_READ_BYTES", "Index", "LazyArray", "normalize_key"]
 
 Index = tuple[int | slice, ...]
+
+#: the most one read may bring into memory; larger reads raise ReadTooLargeError (slice, or use
+#: ``to_dask()``). It also stops a damaged store's absurd declared shape from exhausting memory.
+MAX_READ_BYTES = 16 * 1024**3
 
 
 def normalize_key(key: Any, shape: tuple[int, ...]) -> Index:
@@ -47,6 +52,14 @@ def normalize_key(key: Any, shape: tuple[int, ...]) -> Index:
             raise IndexError(f"unsupported index {k!r}: use integers and slices (read, then index with numpy)")
     out.extend(slice(0, n, 1) for n in shape[len(out) :])
     return tuple(out)
+
+
+def _slice_length(k: slice) -> int:
+    """``len(range(...))`` without its C-size limit (a damaged store may declare absurd shapes)."""
+    start, stop, step = k.start, k.stop, k.step
+    if step > 0:
+        return max(0, -(-(stop - start) // step))
+    return max(0, -(-(start - stop) // -step))
 
 
 class LazyArray(ABC):
@@ -99,14 +112,26 @@ class LazyArray(ABC):
 
     def __getitem__(self, key: Any) -> Any:
         idx = normalize_key(key, self.shape)
+        self._check_size(idx)
         out = self._read(idx)
         if out.ndim == 0:
             return out[()]
         return out
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
-        out = self._read(normalize_key((), self.shape))
+        idx = normalize_key((), self.shape)
+        self._check_size(idx)
+        out = self._read(idx)
         return out if dtype is None else out.astype(dtype)
+
+    def _check_size(self, idx: Index) -> None:
+        count = math.prod(_slice_length(k) for k in idx if isinstance(k, slice))
+        nbytes = count * self.numpy_dtype.itemsize
+        if nbytes > MAX_READ_BYTES:
+            raise ReadTooLargeError(
+                f"{self!r}: this read needs {nbytes / 2**30:.1f} GiB (limit {MAX_READ_BYTES / 2**30:.0f} GiB, "
+                "nwbzarr.abc.array.MAX_READ_BYTES); read a slice, or use to_dask()"
+            )
 
     def __iter__(self) -> Iterator[Any]:
         for i in range(len(self)):

@@ -15,8 +15,8 @@ import numpy as np
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.codec.values import decode_value
 from nwbzarr.dtypes import Compound
-from nwbzarr.errors import InvalidStoreError
-from nwbzarr.model import REGISTRY, Children, Container, DynamicTable, NWBFile, VectorIndex
+from nwbzarr.errors import InvalidNameError, InvalidStoreError, UnsafeDataError
+from nwbzarr.model import REGISTRY, Children, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.base import Deferred, _field_type
 from nwbzarr.model.spec import Kind, Member
 from nwbzarr.model.table import VectorData
@@ -27,6 +27,10 @@ from nwbzarr.tree.paths import join, split
 __all__ = ["decode"]
 
 _TYPE_KEYS = ("namespace", "neurodata_type", "object_id")
+#: longest chain of links followed to reach a node
+_MAX_LINK_HOPS = 32
+#: largest dataset read into memory as a field value (scalars, small arrays); bulk data stays lazy
+_MAX_SMALL_BYTES = 64 * 1024 * 1024
 
 
 def decode(root: Group) -> NWBFile:
@@ -39,8 +43,10 @@ def decode(root: Group) -> NWBFile:
 
 
 def model_class(node: Group | Dataset) -> type[Container] | None:
-    key = (node.attrs.get("namespace"), node.attrs.get("neurodata_type"))
-    return REGISTRY.get(key)  # type: ignore[arg-type]
+    namespace, kind = node.attrs.get("namespace"), node.attrs.get("neurodata_type")
+    if not isinstance(namespace, str) or not isinstance(kind, str):
+        return None
+    return REGISTRY.get((namespace, kind))
 
 
 class _Decoder:
@@ -48,26 +54,52 @@ class _Decoder:
         self.root = root
         self.memo: dict[str, Container] = {}
 
-    def node_at(self, path: str) -> Group | Dataset:
+    def node_at(self, path: str, *, via: tuple[str, ...] = ()) -> Group | Dataset:
+        """The node at ``path``, following links inside the file (never out of it, never in circles)."""
+        if path in via:
+            raise InvalidStoreError(f"{via[0]}: links form a cycle ({' -> '.join((*via, path))})")
+        if len(via) > _MAX_LINK_HOPS:
+            raise InvalidStoreError(f"{via[0]}: more than {_MAX_LINK_HOPS} links in a row")
+        try:
+            parts = split(path)
+        except InvalidNameError as exc:
+            raise InvalidStoreError(f"{via[-1] if via else path}: bad path {path!r}: {exc}") from None
         node: Node = self.root
-        for hops, part in enumerate(split(path)):
+        walked = ""
+        for part in parts:
             if isinstance(node, Link):
-                node = self.node_at(node.path) if hops < 64 else node
+                node = self._follow(node, walked, via)
             if not isinstance(node, Group) or part not in node.members:
-                raise InvalidStoreError(f"{path}: no such node in the file")
+                where = f"{via[-1]}: link to " if via else ""
+                raise InvalidStoreError(f"{where}{path}: no such node in the file")
+            walked = f"{walked}/{part}"
             node = node.members[part]
         if isinstance(node, Link):
-            return self.node_at(node.path)
+            return self._follow(node, walked or "/", via)
         return node
+
+    def _follow(self, link: Link, at: str, via: tuple[str, ...]) -> Group | Dataset:
+        if link.source not in (".", ""):
+            raise UnsafeDataError(
+                f"{at}: links to {link.path!r} in another file ({link.source!r}); external links are not followed"
+            )
+        return self.node_at(link.path, via=(*via, at))
 
     def container(self, path: str) -> Container:
         """The object at ``path`` (one instance per path, so links share it)."""
+        try:
+            path = join(path)
+        except InvalidNameError as exc:
+            raise InvalidStoreError(f"bad path {path!r} in the file: {exc}") from None
         if path in self.memo:
             return self.memo[path]
         node = self.node_at(path)
         cls = model_class(node)
         if cls is None:
             raise InvalidStoreError(f"{path}: {node.attrs.get('neurodata_type')!r} is not a type the model knows")
+        if issubclass(cls, Data) != isinstance(node, Dataset):
+            kind = "dataset" if isinstance(node, Dataset) else "group"
+            raise InvalidStoreError(f"{path}: a {cls.__name__} cannot be a {kind}")
         obj = cls.__new__(cls)
         self.memo[path] = obj
         object.__setattr__(obj, "parent", None)
@@ -109,12 +141,11 @@ class _Decoder:
             if holder is None or isinstance(holder, Link) or rel not in holder.attrs:
                 return _ABSENT
             consumed.attrs.add((member.on, rel))
+            where = f"{join(path, member.on)}@{rel}"
             value = holder.attrs[rel]
             if member.dtype == "ref":
-                if not isinstance(value, Reference):
-                    raise InvalidStoreError(f"{join(path, member.on)}@{rel}: expected an object reference")
-                return self.container(value.path)
-            return value
+                return self._referenced(obj, field_name, value, where)
+            return _checked_attribute(value, member, where)
         if member.kind is Kind.CHILDREN:
             if isinstance(obj, DynamicTable) and field_name == "columns":
                 return _ABSENT  # filled in colnames order by _fill_table
@@ -125,14 +156,31 @@ class _Decoder:
         consumed.nodes.add(rel)
         if member.kind is Kind.DATASET:
             if isinstance(node, Link):
-                node = self.node_at(node.path)
+                node = self._follow(node, join(path, rel), ())
             if not isinstance(node, Dataset):
                 raise InvalidStoreError(f"{join(path, rel)}: expected a dataset, found a group")
-            return self._dataset_value(member, node)
+            return self._dataset_value(member, node, join(path, rel))
+        if isinstance(node, Link):
+            self._follow(node, join(path, rel), ())  # refuses external links and cycles
         target = node.path if isinstance(node, Link) else join(path, rel)
-        value = self.container(target)
+        value = self._typed(obj, field_name, self.container(target), join(path, rel))
         if member.kind is Kind.CHILD and not isinstance(node, Link):
             object.__setattr__(value, "parent", obj)
+        return value
+
+    def _referenced(self, obj: Container, field_name: str, value: Any, where: str) -> Container:
+        if not isinstance(value, Reference):
+            raise InvalidStoreError(f"{where}: expected an object reference, found {type(value).__name__}")
+        if value.source not in (".", ""):
+            raise UnsafeDataError(f"{where}: refers to another file ({value.source!r}); not followed")
+        return self._typed(obj, field_name, self.container(value.path), where)
+
+    @staticmethod
+    def _typed(obj: Container, field_name: str, value: Container, where: str) -> Container:
+        expected = _field_type(type(obj), field_name)
+        if expected and not isinstance(value, expected):
+            names = " or ".join(t.__name__ for t in expected)
+            raise InvalidStoreError(f"{where}: must be a {names}, found {type(value).__name__} {value.name!r}")
         return value
 
     def _children(
@@ -145,8 +193,8 @@ class _Decoder:
         accepted = _field_type(type(obj), field_name, inner=True)
         for name, node in folder.members.items():
             rel = join(member.path, name).lstrip("/")
-            if rel in consumed.nodes:
-                continue
+            if rel in consumed.nodes or (isinstance(node, Link) and node.source not in (".", "")):
+                continue  # external links stay in _extra, unfollowed
             target_node = self.node_at(node.path) if isinstance(node, Link) else node
             cls = model_class(target_node)
             if cls is None or not issubclass(cls, accepted):
@@ -159,13 +207,13 @@ class _Decoder:
             consumed.nodes.add(rel)
         return items
 
-    def _dataset_value(self, member: Member, node: Dataset) -> Any:
+    def _dataset_value(self, member: Member, node: Dataset, where: str) -> Any:
         data = node.data
         if member.lazy or isinstance(node.dtype, Compound):
             return data
         if not isinstance(data, LazyArray):
-            return decode_value(member.dtype, bool(member.dims), np.asarray(data), node.dtype)
-        return Deferred(lambda: decode_value(member.dtype, bool(member.dims), data.read(), node.dtype))
+            return _small_value(member, np.asarray(data), node, where)
+        return Deferred(lambda: _small_value(member, _read_small(data, where), node, where))
 
     def _fill_data(self, obj: Container, node: Dataset, path: str, consumed: _Consumed) -> None:
         for f in dataclasses.fields(obj):
@@ -181,7 +229,9 @@ class _Decoder:
                     consumed.attrs.add(("", key))
                     value = node.attrs[key]
                     if member.dtype == "ref":
-                        value = self.container(value.path)
+                        value = self._referenced(obj, f.name, value, f"{path}@{key}")
+                    else:
+                        value = _checked_attribute(value, member, f"{path}@{key}")
             elif f.name == "dtype":
                 value = node.data.numpy_dtype if isinstance(node.data, LazyArray) else np.asarray(node.data).dtype
             if value is _ABSENT:
@@ -191,33 +241,75 @@ class _Decoder:
     def _fill_table(self, table: DynamicTable, group: Group, path: str, consumed: _Consumed) -> None:
         colnames = group.attrs.get("colnames", [])
         consumed.attrs.add(("", "colnames"))
+        if isinstance(colnames, str):
+            colnames = [colnames]
+        if not isinstance(colnames, (list, tuple, np.ndarray)) or not all(isinstance(c, str) for c in colnames):
+            raise InvalidStoreError(f"{path}@colnames: expected a list of column names, found {colnames!r}"[:200])
         columns = Children[VectorData](f"{table._label}.columns")
-        for name in colnames if isinstance(colnames, (list, tuple, np.ndarray)) else [colnames]:
-            node = group.members.get(str(name))
+        for name in colnames:
+            node = group.members.get(name)
             if not isinstance(node, Dataset):
-                raise InvalidStoreError(f"{join(path, str(name))}: column listed in colnames is missing")
+                raise InvalidStoreError(f"{join(path, name)}: column listed in colnames is missing")
             cls = model_class(node)
             if cls is None or not issubclass(cls, VectorData):
                 continue
-            column = self.container(join(path, str(name)))
+            column = self.container(join(path, name))
             assert isinstance(column, VectorData)
             object.__setattr__(column, "parent", table)
-            columns._items[str(name)] = column
-            consumed.nodes.add(str(name))
+            columns._items[name] = column
+            consumed.nodes.add(name)
         for name, node in group.members.items():
-            if isinstance(node, Dataset) and node.attrs.get("neurodata_type") == "VectorIndex":
-                target = node.attrs.get("target")
-                if (
-                    isinstance(target, Reference)
-                    and split(target.path)[-1] in columns
-                    and target.path == join(path, split(target.path)[-1])
-                ):
-                    index = self.container(join(path, name))
-                    assert isinstance(index, VectorIndex)
-                    object.__setattr__(index, "parent", table)
-                    object.__setattr__(columns[split(target.path)[-1]], "index", index)
-                    consumed.nodes.add(name)
+            if not (isinstance(node, Dataset) and node.attrs.get("neurodata_type") == "VectorIndex"):
+                continue
+            target = node.attrs.get("target")
+            if not isinstance(target, Reference):
+                raise InvalidStoreError(f"{join(path, name)}@target: expected a reference to its column")
+            parent, _, column_name = target.path.rpartition("/")
+            if column_name in columns and parent == path.rstrip("/"):
+                index = self.container(join(path, name))
+                assert isinstance(index, VectorIndex)
+                object.__setattr__(index, "parent", table)
+                object.__setattr__(columns[column_name], "index", index)
+                consumed.nodes.add(name)
+        rows = table.__dict__["id"].data.shape[0] if table.__dict__.get("id") is not None else 0
+        for name, column in columns.items():
+            indexed = column.index if column.index is not None else column
+            length = len(indexed.data)
+            if length != rows:
+                raise InvalidStoreError(f"{join(path, name)}: has {length} rows but the table's id has {rows}")
         object.__setattr__(table, "columns", columns)
+
+
+def _read_small(data: LazyArray, where: str) -> np.ndarray:
+    if data.nbytes > _MAX_SMALL_BYTES:  # a damaged or hostile store can declare any shape
+        raise InvalidStoreError(f"{where}: {data.shape} is too large for a metadata field ({data.nbytes} bytes)")
+    return data.read()
+
+
+def _small_value(member: Member, values: np.ndarray, node: Dataset, where: str) -> Any:
+    try:
+        return decode_value(member.dtype, bool(member.dims), values, node.dtype)
+    except (ValueError, TypeError) as exc:
+        raise InvalidStoreError(f"{where}: not a valid {member.dtype or 'value'}: {exc}") from exc
+
+
+_NUMBER_KINDS = {"float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"}
+
+
+def _checked_attribute(value: Any, member: Member, where: str) -> Any:
+    """An attribute value as the model expects it, or an error naming the attribute."""
+    if member.dtype == "text" and not member.dims:
+        if not isinstance(value, str):
+            raise InvalidStoreError(f"{where}: expected text, found {type(value).__name__} {value!r}"[:200])
+    elif member.dtype in _NUMBER_KINDS and not member.dims:
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.number)):
+            raise InvalidStoreError(f"{where}: expected a number, found {type(value).__name__} {value!r}"[:200])
+    elif member.dtype in _NUMBER_KINDS:
+        array = np.asarray(value)
+        if array.ndim != 1 or array.dtype.kind not in "iuf":
+            raise InvalidStoreError(f"{where}: expected a list of numbers, found {value!r}"[:200])
+        return array
+    return value
 
 
 class _Absent:

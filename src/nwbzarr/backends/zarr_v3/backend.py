@@ -12,10 +12,10 @@ from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend, Capabilities
-from nwbzarr.backends.zarr_v3.manifest import ManifestStore, check_complete, read_manifest, write_state
+from nwbzarr.backends.zarr_v3.manifest import CheckedStore, ManifestStore, check_complete, read_manifest, write_state
 from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
-from nwbzarr.errors import InvalidStoreError, ReadOnlyError, StoreNotFoundError
+from nwbzarr.errors import InvalidStoreError, ReadOnlyError, StoreNotFoundError, UnsafeDataError
 from nwbzarr.progress import Callback
 from nwbzarr.storage import store_exists
 from nwbzarr.tree.nodes import Group
@@ -35,10 +35,14 @@ class ZarrBackend(Backend):
 
     def _open_root(self) -> zarr.Group:
         if self._root is None:
-            check_complete(read_manifest(self.store), self.where)
+            manifest = read_manifest(self.store)
+            check_complete(manifest, self.where)
+            store: Store = self.store
+            if manifest is not None and manifest.get("state") == "complete" and self.store.read_only:
+                store = CheckedStore(self.store, frozenset(manifest.get("objects") or ()))
             try:
                 root = zarr.open_group(
-                    self.store,
+                    store,
                     mode="r" if self.store.read_only else "r+",
                     zarr_format=3,
                     use_consolidated=None,
@@ -50,13 +54,22 @@ class ZarrBackend(Backend):
                         "reader or upgrade it with `nwbzarr convert`"
                     ) from None
                 raise StoreNotFoundError(f"{self.where}: no Zarr store here") from None
-            except (ValueError, KeyError, TypeError) as exc:
+            except (ValueError, KeyError, TypeError, OverflowError) as exc:
+                if "pickle" in str(exc):
+                    raise UnsafeDataError(
+                        f"{self.where}: an array is encoded with pickle, which runs code from the file when "
+                        "decoded; nwbzarr refuses it"
+                    ) from exc
                 raise InvalidStoreError(f"{self.where}: not a readable Zarr v3 group: {exc}") from exc
             self._root = root
         return self._root
 
     def read_tree(self) -> Group:
-        return read_tree(self._open_root())
+        root = self._open_root()
+        try:
+            return read_tree(root)
+        except (ValueError, TypeError, KeyError, OverflowError) as exc:  # malformed metadata deep in the hierarchy
+            raise InvalidStoreError(f"{self.where}: unreadable metadata: {type(exc).__name__}: {exc}") from exc
 
     def existing_paths(self) -> set[str]:
         root = self._open_root()

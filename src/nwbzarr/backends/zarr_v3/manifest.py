@@ -23,7 +23,7 @@ from zarr.storage import WrapperStore
 
 from nwbzarr.errors import IncompleteStoreError, InvalidStoreError
 
-__all__ = ["MANIFEST_KEY", "ManifestStore", "read_manifest", "write_state"]
+__all__ = ["MANIFEST_KEY", "CheckedStore", "ManifestStore", "check_complete", "read_manifest", "write_state"]
 
 MANIFEST_KEY = "nwbzarr.json"
 State = Literal["writing", "appending", "complete"]
@@ -58,6 +58,37 @@ class ManifestStore(WrapperStore[Store]):
 
     def _set_many(self, values: Iterable[tuple[str, Buffer]]) -> Any:  # pragma: no cover - zarr internals
         raise NotImplementedError
+
+
+class CheckedStore(WrapperStore[Store]):
+    """Reads that know which objects the writer stored: a missing one is an error, not fill values.
+
+    Zarr reads an absent chunk as the fill value; for a store with a manifest, an object the writer
+    stored that is gone now means damage, and reading it raises :class:`IncompleteStoreError`.
+    """
+
+    def __init__(self, store: Store, expected: frozenset[str]) -> None:
+        super().__init__(store)
+        self.expected = expected
+
+    def _with_store(self, store: Store) -> CheckedStore:
+        return type(self)(store, self.expected)
+
+    async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
+        value = await self._store.get(key, prototype, byte_range)
+        if value is None and key in self.expected:
+            raise IncompleteStoreError(f"{key}: written by nwbzarr but missing now (run `nwbzarr verify`)")
+        return value
+
+    async def get_partial_values(
+        self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
+    ) -> list[Buffer | None]:
+        key_ranges = list(key_ranges)
+        values = await self._store.get_partial_values(prototype, key_ranges)
+        for (key, _), value in zip(key_ranges, values, strict=True):
+            if value is None and key in self.expected:
+                raise IncompleteStoreError(f"{key}: written by nwbzarr but missing now (run `nwbzarr verify`)")
+        return values
 
 
 async def _get_json(store: Store, key: str) -> dict[str, Any] | None:

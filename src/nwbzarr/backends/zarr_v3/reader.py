@@ -18,7 +18,7 @@ from nwbzarr.backends.zarr_v3.attributes import decode_attrs, parse_links
 from nwbzarr.backends.zarr_v3.codecs import compression_from_zarr
 from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text
-from nwbzarr.errors import InvalidStoreError
+from nwbzarr.errors import InvalidStoreError, NWBZarrError, UnsafeDataError
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Reference
 
@@ -57,9 +57,15 @@ class ZarrLazyArray(LazyArray):
     def _read(self, key: Index) -> np.ndarray:
         try:
             out = np.asarray(self._array[key])
-        except (ValueError, KeyError, OSError) as exc:
-            raise InvalidStoreError(f"{self.path}: cannot read {key}: {exc}") from exc
+        except NWBZarrError:
+            raise
+        except (ValueError, KeyError, OSError, RuntimeError, TypeError, SystemError, IndexError, OverflowError) as exc:
+            raise InvalidStoreError(f"{self.path}: cannot read {_show(key)}: {type(exc).__name__}: {exc}") from exc
         return _from_storage(self._dtype, out)
+
+
+def _show(key: Index) -> str:
+    return "[" + ", ".join(f"{k.start}:{k.stop}" if isinstance(k, slice) else str(k) for k in key) + "]"
 
 
 def _from_storage(dtype: DataType, out: np.ndarray) -> np.ndarray:
@@ -119,6 +125,17 @@ def read_tree(root: zarr.Group) -> Group:
     return tree
 
 
+def _codec_names(codecs: list[Any]) -> set[str]:
+    names: set[str] = set()
+    for codec in codecs:
+        if isinstance(codec, dict):
+            names.add(str(codec.get("name")))
+            config = codec.get("configuration") or {}
+            if isinstance(config, dict):
+                names |= _codec_names(list(config.get("codecs") or []) + list(config.get("index_codecs") or []))
+    return names
+
+
 def _raw_attrs(node: zarr.Group | zarr.Array[Any], path: str) -> dict[str, Any]:
     attrs = node.attrs.asdict()
     if not isinstance(attrs, dict):
@@ -135,6 +152,12 @@ def _dataset_node(array: zarr.Array[Any], path: str) -> Dataset:
     metadata = array.metadata
     if not isinstance(metadata, ArrayV3Metadata):
         raise InvalidStoreError(f"{path}: a Zarr v2 array inside a v3 store")
+    codec_names = _codec_names([c.to_dict() for c in metadata.codecs])
+    unsafe = sorted(n for n in codec_names if "pickle" in n)
+    if unsafe:
+        raise UnsafeDataError(
+            f"{path}: encoded with {', '.join(unsafe)}, which runs code from the file when decoded; nwbzarr refuses it"
+        )
     native = metadata.data_type.to_native_dtype()
     dtype = tree_dtype(np.dtype(native) if not isinstance(native, np.dtype) else native, raw, path)
     dims = raw.get("_ARRAY_DIMENSIONS")
