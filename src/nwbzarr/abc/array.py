@@ -56,7 +56,7 @@ def normalize_key(key: Any, shape: tuple[int, ...]) -> Index:
 
 def _slice_length(k: slice) -> int:
     """``len(range(...))`` without its C-size limit (a damaged store may declare absurd shapes)."""
-    start, stop, step = k.start, k.stop, k.step
+    start, stop, step = int(k.start), int(k.stop), int(k.step)
     if step > 0:
         return max(0, -(-(stop - start) // step))
     return max(0, -(-(start - stop) // -step))
