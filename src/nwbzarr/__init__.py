@@ -3,6 +3,7 @@
 ``from nwbzarr import NWBFile, TimeSeries, NWBZarrIO`` works like the PyNWB imports it replaces.
 """
 
+from nwbzarr.convert import convert
 from nwbzarr.dataio import DataIO
 from nwbzarr.errors import NWBZarrError
 from nwbzarr.io import NWBZarrIO
@@ -15,7 +16,9 @@ from nwbzarr.model import (
     Subject,
     TimeSeries,
 )
+from nwbzarr.streams import FrameStream
 from nwbzarr.tree.layout import Compression, Layout
+from nwbzarr.verify import verify
 
 __version__ = "0.1.0.dev0"
 
@@ -25,6 +28,7 @@ __all__ = [
     "Device",
     "DynamicTable",
     "DynamicTableRegion",
+    "FrameStream",
     "Layout",
     "NWBFile",
     "NWBZarrError",
@@ -33,4 +37,6 @@ __all__ = [
     "Subject",
     "TimeSeries",
     "__version__",
+    "convert",
+    "verify",
 ]
