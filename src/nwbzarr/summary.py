@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dtypes import dtype_name
+from nwbzarr.dtypes import dtype_name, is_numeric
 from nwbzarr.tree.nodes import Dataset, Group, Link
 
 __all__ = ["format_bytes", "tree_lines"]
@@ -41,7 +41,7 @@ def tree_lines(group: Group, *, name: str = "/", depth: int = 0, show_specs: boo
 def _dataset_summary(ds: Dataset) -> str:
     shape = ds.shape
     parts = [f"{shape if shape else 'scalar'} {dtype_name(ds.dtype)}"]
-    if shape and isinstance(ds.data, LazyArray):
+    if shape and isinstance(ds.data, LazyArray) and is_numeric(ds.dtype):
         parts.append(format_bytes(math.prod(shape) * ds.data.numpy_dtype.itemsize))
     if ds.layout is not None and ds.layout.chunks and math.prod(shape) > 1:
         parts.append(f"chunks {ds.layout.chunks}")

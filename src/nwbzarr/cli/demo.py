@@ -12,6 +12,7 @@ import numpy as np
 from zarr.storage import LocalStore
 
 from nwbzarr.io import NWBZarrIO
+from nwbzarr.model import DfOverF
 from nwbzarr.progress import terminal_progress
 from nwbzarr.summary import format_bytes, tree_lines
 from nwbzarr.testing.counting import CountingStore
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         io.write(nwbfile)
     progress.close()
     elapsed = time.perf_counter() - start
-    raw = int(np.asarray(nwbfile.acquisition["TwoPhotonSeries"].data).nbytes)  # type: ignore[attr-defined]
+    raw = int(np.asarray(nwbfile.acquisition["TwoPhotonSeries"].data).nbytes)
     files = [p for p in out.rglob("*") if p.is_file()]
     stored = sum(p.stat().st_size for p in files)
     print(
@@ -67,13 +68,15 @@ def run(args: argparse.Namespace) -> int:
             print(line)
         store.reset()
         series = session.acquisition["TwoPhotonSeries"]
-        frame = series.data[args.frames // 2]  # type: ignore[attr-defined]
+        frame = series.data[args.frames // 2]
         print(
             f"\nframe {args.frames // 2}: shape {frame.shape}, mean {frame.mean():.1f} photons, "
             f"max {frame.max()} ({store.chunk_gets} chunk read(s))"
         )
         store.reset()
-        dff = session.processing["ophys"]["DfOverF"]["RoiResponseSeries"]  # type: ignore[index]
+        dff_container = session.processing["ophys"]["DfOverF"]
+        assert isinstance(dff_container, DfOverF)
+        dff = dff_container["RoiResponseSeries"]
         trace = dff.data[:, 0]
         print(
             f"dF/F of ROI 0: {np.array2string(trace[:8], precision=3)} ... peak {trace.max():.2f} "

@@ -121,6 +121,7 @@ class ZarrBackend(Backend):
     def _finish(self, recorder: ManifestStore, started: dict[str, Any]) -> None:
         with warnings.catch_warnings():  # the listing meets our manifest, which is not a zarr node
             warnings.filterwarnings("ignore", message="Object at nwbzarr.json is not recognized")
+            warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
             zarr.consolidate_metadata(recorder, zarr_format=3)  # readers see the new state from here on
         write_state(self.store, "complete", objects=recorder.objects, previous=started)
         self._root = None
