@@ -113,7 +113,7 @@ def read_zarr(path: Path, result: Result, n: int) -> None:
     from nwbzarr import NWBZarrIO
     from nwbzarr.testing.counting import CountingStore
 
-    sized = SizedStore(LocalStore(path, read_only=True))
+    sized = _sized_store_class()(LocalStore(path, read_only=True))
     store = CountingStore(sized)
     result.open_s, io_file = _timed(lambda: NWBZarrIO(store, "r").read())
     data = io_file.acquisition["TwoPhotonSeries"].data
@@ -160,9 +160,6 @@ def _sized_store_class() -> type:
     return _Sized
 
 
-SizedStore: Any = None
-
-
 def pure_codec_speed(movie: np.ndarray, chunk: tuple[int, ...]) -> float:
     """MB/s of Blosc-zstd-3 + bit-shuffle alone on the movie cut into ``chunk`` blocks, 2 threads."""
     import numcodecs
@@ -180,7 +177,6 @@ def pure_codec_speed(movie: np.ndarray, chunk: tuple[int, ...]) -> float:
 
 
 def main() -> int:
-    global SizedStore
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--frames", type=int, default=3000)
     parser.add_argument("--size", type=int, default=512)
@@ -188,7 +184,6 @@ def main() -> int:
     parser.add_argument("--skip", nargs="*", default=[], help="contenders to skip (e.g. 'PyNWB HDF5 gzip-4')")
     parser.add_argument("--output", type=Path, help="write the Markdown report here too")
     args = parser.parse_args()
-    SizedStore = _sized_store_class()
 
     from nwbzarr.policy import IMAGING_CHUNK
     from nwbzarr.specs import cached_specifications
