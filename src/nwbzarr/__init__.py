@@ -6,7 +6,7 @@
 from nwbzarr.convert import convert
 from nwbzarr.dataio import DataIO
 from nwbzarr.errors import NWBZarrError
-from nwbzarr.io import NWBZarrIO
+from nwbzarr.io import NWBHDF5IO, NWBZarrIO
 from nwbzarr.model import (
     Device,
     DynamicTable,
@@ -31,6 +31,7 @@ __all__ = [
     "FrameStream",
     "Layout",
     "NWBFile",
+    "NWBHDF5IO",
     "NWBZarrError",
     "NWBZarrIO",
     "ProcessingModule",

@@ -57,7 +57,7 @@ def open_backend(
 
         if storage_options is not None or isinstance(target, Store):
             raise NWBZarrError(f"{where}: HDF5 files are local paths here (storage_options are not supported)")
-        return HDF5Backend(Path(os.fspath(target)), mode)  # type: ignore[no-untyped-call]
+        return HDF5Backend(Path(os.fspath(target)), mode)
     if fmt == "zarr-v2":
         if mode != "r":
             raise NWBZarrError(f"{where}: legacy Zarr v2 stores are read-only; convert to v3 with `nwbzarr convert`")

@@ -27,7 +27,7 @@ def make_session(params: SyntheticSession | None = None, *, movie_in_memory: boo
         "Two-photon imaging of layer 2/3 in V1 during drifting gratings (synthetic)",
         f"nwbzarr-demo-{p.seed}",
         SESSION_START,
-        experimenter=("Ada Lovelace", "Santiago Ramón y Cajal"),
+        experimenter=("Lovelace, Ada", "Ramón y Cajal, Santiago"),
         lab="Cortical Circuits Lab",
         institution="Example Institute of Neuroscience",
         experiment_description="Awake head-fixed mouse viewing drifting gratings; GCaMP6f imaging of V1 L2/3.",

@@ -1,0 +1,173 @@
+"""Read an NWB HDF5 file (PyNWB's or ours) into the tree, with lazy datasets.
+
+Soft links become Link members, external links Links with the other file as source; object
+references become :class:`Reference` values; text keeps its encoding (PyNWB writes isodatetime as
+ASCII) so HDF5 -> Zarr -> HDF5 restores it; chunking and gzip/shuffle become the dataset's Layout.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from nwbzarr._optional import require
+from nwbzarr.abc.array import Index, LazyArray
+from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, FieldType, ObjectRef, Text
+from nwbzarr.errors import InvalidStoreError, NWBZarrError
+from nwbzarr.tree.layout import Compression, Layout
+from nwbzarr.tree.nodes import Dataset, Group, Link, Reference
+
+__all__ = ["H5LazyArray", "read_tree"]
+
+_HIDDEN_ATTRS = frozenset({".specloc"})
+
+
+class H5LazyArray(LazyArray):
+    """An h5py dataset seen through the tree's types; slicing reads only what it asks for."""
+
+    def __init__(self, dataset: Any, dtype: DataType) -> None:
+        self._dataset = dataset
+        self._dtype = dtype
+        self.path: str = dataset.name
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(self._dataset.shape)
+
+    @property
+    def dtype(self) -> DataType:
+        return self._dtype
+
+    @property
+    def chunks(self) -> tuple[int, ...] | None:
+        chunks = self._dataset.chunks
+        return tuple(chunks) if chunks else None
+
+    def _read(self, key: Index) -> np.ndarray:
+        try:
+            if isinstance(self._dtype, Text):
+                return _objects(np.asarray(self._dataset.asstr()[key]), str)
+            raw = np.asarray(self._dataset[key])
+        except (OSError, ValueError, TypeError) as exc:
+            raise InvalidStoreError(f"{self.path}: cannot read: {exc}") from exc
+        if isinstance(self._dtype, ObjectRef):
+            return _objects(raw, lambda ref: _reference(self._dataset.file, ref, self.path))
+        if isinstance(self._dtype, Compound) and any(not isinstance(f.dtype, np.dtype) for f in self._dtype.fields):
+            out = np.empty(raw.shape, dtype=self._dtype.to_numpy())
+            for f in self._dtype.fields:
+                column = raw[f.name]
+                if isinstance(f.dtype, ObjectRef):
+                    out[f.name] = _objects(column, lambda ref: _reference(self._dataset.file, ref, self.path))
+                elif isinstance(f.dtype, Text):
+                    out[f.name] = _objects(column, _text)
+                else:
+                    out[f.name] = column
+            return out
+        return raw
+
+
+def _objects(values: np.ndarray, convert: Any) -> np.ndarray:
+    out = np.empty(values.shape, dtype=object)
+    out.ravel()[:] = [convert(v) for v in values.ravel()]
+    return out
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _reference(file: Any, ref: Any, where: str) -> Reference:
+    if not ref:
+        raise InvalidStoreError(f"{where}: a null object reference")
+    try:
+        name = file[ref].name
+    except (KeyError, ValueError) as exc:
+        raise InvalidStoreError(f"{where}: a reference to a missing object: {exc}") from exc
+    if name is None:
+        raise InvalidStoreError(f"{where}: a reference to an anonymous object")
+    return Reference(path=name)
+
+
+def _field_type(h5py: Any, dtype: np.dtype) -> FieldType:
+    text = h5py.check_string_dtype(dtype)
+    if text is not None:
+        return ASCII if text.encoding == "ascii" else UTF8
+    if h5py.check_ref_dtype(dtype) is not None:
+        return REF
+    return dtype
+
+
+def tree_dtype(h5py: Any, dtype: np.dtype) -> DataType:
+    if dtype.names:
+        return Compound(fields=tuple(CompoundField(name=n, dtype=_field_type(h5py, dtype[n])) for n in dtype.names))
+    return _field_type(h5py, dtype)
+
+
+def _attr_value(h5py: Any, file: Any, value: Any, where: str) -> Any:
+    if isinstance(value, h5py.Reference):
+        return _reference(file, value, where)
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind in "OSU":
+            return [_attr_value(h5py, file, v, where) for v in value.ravel()]
+        return value
+    return value
+
+
+def _attrs(h5py: Any, node: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in node.attrs:
+        if key in _HIDDEN_ATTRS:
+            continue
+        try:
+            out[key] = _attr_value(h5py, node.file, node.attrs[key], f"{node.name}@{key}")
+        except (OSError, TypeError) as exc:
+            raise InvalidStoreError(f"{node.name}@{key}: unreadable attribute: {exc}") from exc
+    return out
+
+
+def _layout(dataset: Any) -> Layout | None:
+    if not dataset.chunks:
+        return None
+    compression = None
+    if dataset.compression == "gzip":
+        level = int(dataset.compression_opts or 4)
+        compression = Compression(codec="gzip", level=level, shuffle="byte" if dataset.shuffle else "none")
+    elif dataset.compression is not None:
+        compression = Compression(codec="zstd", level=3, shuffle="byte" if dataset.shuffle else "none")
+    return Layout(chunks=tuple(dataset.chunks), compression=compression)
+
+
+def read_tree(file: Any) -> Group:
+    """The tree of an open ``h5py.File`` (metadata only; datasets stay in the file)."""
+    h5py = require("h5py", "reading HDF5 files")
+    try:
+        return _group(h5py, file)
+    except NWBZarrError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise InvalidStoreError(f"{file.filename}: unreadable HDF5 structure: {exc}") from exc
+
+
+def _group(h5py: Any, group: Any) -> Group:
+    node = Group(attrs=_attrs(h5py, group))
+    for name in group:
+        link = group.get(name, getlink=True)
+        if isinstance(link, h5py.SoftLink):
+            node.members[name] = Link(path=link.path)
+        elif isinstance(link, h5py.ExternalLink):
+            node.members[name] = Link(path=link.path, source=link.filename)
+        else:
+            child = group[name]
+            if isinstance(child, h5py.Group):
+                node.members[name] = _group(h5py, child)
+            else:
+                dtype = tree_dtype(h5py, child.dtype)
+                node.members[name] = Dataset(
+                    dtype=dtype, data=H5LazyArray(child, dtype), attrs=_attrs(h5py, child), layout=_layout(child)
+                )
+    return node
