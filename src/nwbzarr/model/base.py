@@ -141,14 +141,34 @@ class Container:
 
     def validate(self) -> None:
         """Check again what the constructor checked (the object may have been changed since)."""
-        check_name(self.name, type(self).__name__)
+        problems = self.problems()
+        if problems:
+            raise problems[0]
+
+    def problems(self) -> list[ValidationError]:
+        """Every rule this object breaks (each field on its own, then the rules across fields)."""
+        found: list[ValidationError] = []
+        try:
+            check_name(self.name, type(self).__name__)
+        except ValidationError as exc:
+            found.append(exc)
         for field_name, member in members(self):
-            value = self.__dict__.get(field_name)
-            if member.kind in (Kind.DATASET, Kind.ATTRIBUTE) and value is not None and member.dtype != "ref":
-                normalize_value(self, field_name, member, value)
-            elif value is None and member.required and member.kind is not Kind.ATTRIBUTE:
-                raise self._fail(field_name, "is required")
-        self._validate()
+            try:
+                value = getattr(self, field_name)
+                if member.kind in (Kind.DATASET, Kind.ATTRIBUTE) and value is not None and member.dtype != "ref":
+                    normalize_value(self, field_name, member, value)
+                elif value is None and member.required:
+                    raise self._fail(field_name, "is required")
+            except ValidationError as exc:
+                found.append(exc)
+        try:
+            self._validate()
+        except ValidationError as exc:
+            found.append(exc)
+        except (TypeError, AttributeError):  # a cross-field rule tripped over a field reported above
+            if not found:
+                raise
+        return found
 
     # --- construction helpers ---------------------------------------------------------------
     @property
