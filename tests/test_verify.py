@@ -112,3 +112,33 @@ def test_verify_cli_json(tutorial_file: NWBFile, store_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["ok"] is True
+
+
+def test_a_second_writer_is_refused_not_interleaved(tutorial_file: NWBFile, store_path: Path) -> None:
+    from nwbzarr.errors import StoreLockedError
+
+    with NWBZarrIO(store_path, "w") as io:
+        io.write(tutorial_file)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITER, str(store_path), "a"], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "writing"
+        deadline = time.monotonic() + 60
+        while not (store_path / "nwbzarr.lock").exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        from nwbzarr.model import TimeSeries
+
+        with NWBZarrIO(store_path, "a") as io:
+            nwbfile = io.read()  # readers are never blocked: they see the last complete state
+            assert nwbfile == tutorial_file
+            nwbfile.add_acquisition(TimeSeries(name="other", data=np.ones(2), unit="n", rate=1.0))
+            with pytest.raises(StoreLockedError, match="is being written by process"):
+                io.write(nwbfile)
+    finally:
+        proc.wait(timeout=120)
+    assert not (store_path / "nwbzarr.lock").exists()
+    with NWBZarrIO(store_path) as io:
+        back = io.read()
+    assert "slow" in back.acquisition and "other" not in back.acquisition
+    assert verify(store_path).ok

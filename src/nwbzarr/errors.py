@@ -19,6 +19,7 @@ __all__ = [
     "ReadTooLargeError",
     "ReadOnlyError",
     "StoreExistsError",
+    "StoreLockedError",
     "StoreNotFoundError",
     "UnsafeDataError",
     "ValidationError",
@@ -58,6 +59,10 @@ class StoreNotFoundError(NWBZarrError, FileNotFoundError):
 
 class StoreExistsError(NWBZarrError, FileExistsError):
     """Mode ``w-`` on a path that already holds something."""
+
+
+class StoreLockedError(NWBZarrError, BlockingIOError):
+    """Another writer holds the store's write lock: concurrent writes are refused, never interleaved."""
 
 
 class ReadOnlyError(NWBZarrError, PermissionError):

@@ -274,7 +274,7 @@ class _Decoder:
         rows = table.__dict__["id"].data.shape[0] if table.__dict__.get("id") is not None else 0
         for name, column in columns.items():
             indexed = column.index if column.index is not None else column
-            length = len(indexed.data)
+            length = int(indexed.data.shape[0]) if getattr(indexed.data, "shape", ()) else len(indexed.data)
             if length != rows:
                 raise InvalidStoreError(f"{join(path, name)}: has {length} rows but the table's id has {rows}")
         object.__setattr__(table, "columns", columns)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import warnings
+from pathlib import Path
 from typing import Any
 
 import zarr
@@ -12,6 +13,7 @@ from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend, Capabilities
+from nwbzarr.backends.zarr_v3.lock import LOCK_KEY, write_lock
 from nwbzarr.backends.zarr_v3.manifest import CheckedStore, ManifestStore, check_complete, read_manifest, write_state
 from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
@@ -78,6 +80,10 @@ class ZarrBackend(Backend):
     def write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
         if self.store.read_only:
             raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'w', 'w-' or 'a' to write")
+        with write_lock(self.store, self.where):
+            self._write_tree(tree, append=append, progress=progress)
+
+    def _write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
         previous = read_manifest(self.store)
         if append:
             check_complete(previous, self.where)  # never append to a store whose first write broke off
@@ -87,7 +93,7 @@ class ZarrBackend(Backend):
             root = zarr.open_group(recorder, mode="r+", zarr_format=3)
         else:
             existing = set()
-            self.discard()
+            self._clear(keep=LOCK_KEY)
             started = write_state(self.store, "writing")
             recorder = ManifestStore(self.store)
             root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
@@ -103,6 +109,10 @@ class ZarrBackend(Backend):
         """
         if self.store.read_only:
             raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'a' to append")
+        with write_lock(self.store, self.where):
+            return self._append_rows(appends, progress=progress)
+
+    def _append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
         previous = read_manifest(self.store)
         check_complete(previous, self.where)
         started = write_state(self.store, "appending", previous=previous)
@@ -120,10 +130,27 @@ class ZarrBackend(Backend):
 
     def _finish(self, recorder: ManifestStore, started: dict[str, Any]) -> None:
         with warnings.catch_warnings():  # the listing meets our manifest, which is not a zarr node
-            warnings.filterwarnings("ignore", message="Object at nwbzarr.json is not recognized")
+            warnings.filterwarnings("ignore", message="Object at nwbzarr.(json|lock) is not recognized")
             warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
             zarr.consolidate_metadata(recorder, zarr_format=3)  # readers see the new state from here on
         write_state(self.store, "complete", objects=recorder.objects, previous=started)
+        self._root = None
+
+    def _clear(self, *, keep: str) -> None:
+        """Remove everything in the store but ``keep`` (the lock of the write that clears it)."""
+        if isinstance(self.store, LocalStore):
+            root = Path(self.store.root)
+            for child in root.iterdir() if root.is_dir() else ():
+                if child.name != keep:
+                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+        elif self.store.supports_deletes:
+
+            async def _delete_all() -> None:
+                async for key in self.store.list():
+                    if key != keep:
+                        await self.store.delete(key)
+
+            sync(_delete_all())
         self._root = None
 
     def discard(self) -> None:

@@ -41,7 +41,7 @@ class ManifestStore(WrapperStore[Store]):
 
     async def set(self, key: str, value: Buffer) -> None:
         data = value.to_bytes()
-        if key != MANIFEST_KEY:
+        if key not in (MANIFEST_KEY, "nwbzarr.lock"):
             self.objects[key] = [len(data), zlib.crc32(data)]
         await self._store.set(key, value)
 
