@@ -76,3 +76,32 @@ def test_cli_convert(source: Path, tmp_path: Path) -> None:
     with NWBZarrIO(dst) as io:
         movie = io.read().acquisition["TwoPhotonSeries1"].data  # type: ignore[attr-defined]
         assert movie.shape == (60, 32, 32) and np.isfinite(movie[3]).all()
+
+
+def test_conversion_streams_with_bounded_memory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """HDF5 -> Zarr copies a dataset 16x larger than the per-array budget without holding it."""
+    import tracemalloc
+
+    import nwbzarr.blocks
+    from nwbzarr import NWBHDF5IO
+    from nwbzarr.model import TwoPhotonSeries
+
+    budget = 4 * 1024 * 1024
+    monkeypatch.setattr(nwbzarr.blocks, "DEFAULT_BUDGET", budget)
+    nwbfile = NWBFile("big", "big", __import__("datetime").datetime.fromisoformat("2024-01-01T00:00:00+00:00"))
+    from nwbzarr.testing.factories import mock_ImagingPlane
+
+    plane = mock_ImagingPlane(nwbfile)
+    movie = np.random.default_rng(0).integers(0, 4000, size=(256, 256, 256), dtype=np.uint16)  # 32 MiB
+    nwbfile.add_acquisition(TwoPhotonSeries(name="movie", data=movie, imaging_plane=plane, rate=30.0))
+    with NWBHDF5IO(tmp_path / "big.nwb", "w") as io:
+        io.write(nwbfile)
+    del movie, nwbfile
+    tracemalloc.start()
+    convert(tmp_path / "big.nwb", tmp_path / "big.nwb.zarr", layout="keep")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 4 * budget, f"peak {peak / 2**20:.1f} MiB"
+    with NWBHDF5IO(tmp_path / "big.nwb") as a, NWBZarrIO(tmp_path / "big.nwb.zarr") as b:
+        x, y = a.read().acquisition["movie"].data, b.read().acquisition["movie"].data  # type: ignore[attr-defined]
+        assert np.array_equal(x[100:140], y[100:140])

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from nwbzarr import blocks
 from nwbzarr._optional import require
-from nwbzarr.blocks import DEFAULT_BUDGET, block_shape, iter_regions, read_region
+from nwbzarr.blocks import block_shape, iter_regions, read_region
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
 from nwbzarr.progress import Callback
 from nwbzarr.streams import FrameStream
@@ -34,12 +35,12 @@ GZIP_LEVEL = 4
 class H5TreeWriter:
     """Writes a tree into an open ``h5py.File``; in append mode nodes that exist are left alone."""
 
-    def __init__(self, file: Any, *, existing: set[str], progress: Callback, budget: int = DEFAULT_BUDGET) -> None:
+    def __init__(self, file: Any, *, existing: set[str], progress: Callback, budget: int | None = None) -> None:
         self.h5py = require("h5py", "writing HDF5 files")
         self.file = file
         self.existing = existing
         self.progress = progress
-        self.budget = budget
+        self.budget = budget if budget is not None else blocks.DEFAULT_BUDGET  # read now: settable
         self._later: list[tuple[str, Any]] = []  # (kind, payload) for the second pass
 
     def write(self, tree: Group) -> None:

@@ -8,11 +8,12 @@ from typing import Any
 import numpy as np
 import zarr
 
+from nwbzarr import blocks
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.backends.zarr_v3.attributes import encode_attrs, links_attr
 from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
 from nwbzarr.backends.zarr_v3.dtypes import dtype_hint, storage_dtype, to_storage
-from nwbzarr.blocks import DEFAULT_BUDGET, block_shape, iter_regions, read_region
+from nwbzarr.blocks import block_shape, iter_regions, read_region
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
 from nwbzarr.errors import ValidationError
 from nwbzarr.policy import default_compression, default_layout
@@ -40,13 +41,11 @@ def payload_bytes(tree: Group) -> int:
 class TreeWriter:
     """Creates groups and arrays under an open zarr group; in append mode skips what exists."""
 
-    def __init__(
-        self, root: zarr.Group, *, existing: set[str], progress: Callback, budget: int = DEFAULT_BUDGET
-    ) -> None:
+    def __init__(self, root: zarr.Group, *, existing: set[str], progress: Callback, budget: int | None = None) -> None:
         self.root = root
         self.existing = existing
         self.progress = progress
-        self.budget = budget
+        self.budget = budget if budget is not None else blocks.DEFAULT_BUDGET  # read now: settable
 
     def write(self, tree: Group) -> None:
         self._attrs_of_group(self.root, tree, "/")
@@ -93,7 +92,11 @@ class TreeWriter:
         if ds.dims and len(ds.dims) == len(shape):
             attrs["_ARRAY_DIMENSIONS"] = list(ds.dims)
         stream = ds.data if isinstance(ds.data, FrameStream) else None
-        sample = ds.data.read() if isinstance(ds.data, LazyArray) else ds.data
+        # only compounds with text or reference fields need their values to size the stored type
+        needs_values = isinstance(ds.dtype, Compound) and any(
+            not isinstance(f.dtype, np.dtype) for f in ds.dtype.fields
+        )
+        sample = ds.data.read() if needs_values and isinstance(ds.data, LazyArray) else ds.data
         zdtype = storage_dtype(ds.dtype, sample) if stream is None else stream.dtype
         if not shape:
             self._scalar(zgroup, name, ds, zdtype, attrs)
