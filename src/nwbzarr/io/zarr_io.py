@@ -49,7 +49,9 @@ class NWBZarrIO(NWBIO):
         self.path = path
         self.where = str(path) if not isinstance(path, Store) else repr(path)
         self.store = make_store(path, read_only=self.mode == "r", storage_options=storage_options)
-        exists = store_exists(self.store)
+        # a remote store opened with mode 'r' learns whether it exists from its first read (no extra request)
+        remote_read = self.mode == "r" and not isinstance(self.store, LocalStore)
+        exists = True if remote_read else store_exists(self.store)
         if self.mode in ("r", "a") and not exists:
             raise StoreNotFoundError(f"{self.where}: no NWB Zarr store here (mode {self.mode!r} needs one)")
         if self.mode == "w-" and (exists or _non_empty_dir(self.store)):

@@ -32,7 +32,12 @@ def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str,
             raise NWBZarrError(f"storage_options {sorted(storage_options)} are ignored for the local path {text!r}")
         path = Path(text.removeprefix("file://"))
         return LocalStore(path, read_only=read_only)
-    return FsspecStore.from_url(text, storage_options=storage_options, read_only=read_only)
+    options = dict(storage_options or {})
+    if text.startswith(("s3://", "s3a://")):
+        # s3fs splits a whole-object read into concurrent ranges after a HEAD for the size; zarr objects
+        # are small and zarr already reads many at once, so one GET per object is both fewer and faster
+        options.setdefault("max_concurrency", 1)
+    return FsspecStore.from_url(text, storage_options=options, read_only=read_only)
 
 
 async def _has_root(store: Store) -> bool:

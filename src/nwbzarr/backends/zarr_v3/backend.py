@@ -37,7 +37,10 @@ class ZarrBackend(Backend):
 
     def _open_root(self) -> zarr.Group:
         if self._root is None:
-            manifest = read_manifest(self.store)
+            try:
+                manifest = read_manifest(self.store)
+            except FileNotFoundError:  # some fsspec filesystems raise for the missing root itself
+                manifest = None
             check_complete(manifest, self.where)
             store: Store = self.store
             if manifest is not None and manifest.get("state") == "complete" and self.store.read_only:
@@ -55,7 +58,7 @@ class ZarrBackend(Backend):
                         f"{self.where} is a Zarr v2 store (hdmf-zarr <= 0.13): open it read-only with the legacy "
                         "reader or upgrade it with `nwbzarr convert`"
                     ) from None
-                raise StoreNotFoundError(f"{self.where}: no Zarr store here") from None
+                raise StoreNotFoundError(f"{self.where}: no NWB Zarr store here") from None
             except (ValueError, KeyError, TypeError, OverflowError) as exc:
                 if "pickle" in str(exc):
                     raise UnsafeDataError(
