@@ -63,3 +63,14 @@ def test_cli_info_and_errors(tmp_path: Path, store_path: Path) -> None:
     )
     assert missing.returncode == 1
     assert missing.stderr.count("\n") == 1 and "no NWB Zarr store here" in missing.stderr
+
+
+def test_tiff_example_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "tiff_folder_to_nwb.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "wrote" in result.stdout and (tmp_path / "scan.nwb.zarr" / "nwbzarr.json").exists()
