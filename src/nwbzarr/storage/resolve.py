@@ -13,7 +13,7 @@ from typing import Any
 from zarr.abc.store import Store
 from zarr.storage import FsspecStore, LocalStore
 
-from nwbzarr.errors import NWBZarrError
+from nwbzarr.errors import NWBZarrError, ReadOnlyError
 
 __all__ = ["StoreLike", "make_store", "store_exists"]
 
@@ -32,6 +32,8 @@ def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str,
             raise NWBZarrError(f"storage_options {sorted(storage_options)} are ignored for the local path {text!r}")
         path = Path(text.removeprefix("file://"))
         return LocalStore(path, read_only=read_only)
+    if text.startswith(("http://", "https://")) and not read_only:
+        raise ReadOnlyError(f"{text}: HTTP(S) stores are read-only; write to a path or to s3:// instead")
     options = dict(storage_options or {})
     if text.startswith(("s3://", "s3a://")):
         # s3fs splits a whole-object read into concurrent ranges after a HEAD for the size; zarr objects

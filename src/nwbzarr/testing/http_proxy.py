@@ -1,0 +1,116 @@
+"""A loopback HTTP reverse proxy that counts requests and bytes and can add latency.
+
+Tests point s3fs (``endpoint_url``) or an HTTP client at the proxy to count what a read really costs
+on the wire, and benchmarks add a realistic round-trip latency. Subclasses can change a response
+(fault injection) by overriding :meth:`CountingProxy.intercept`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+__all__ = ["CountingProxy"]
+
+_HOP_BY_HOP = {
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailers",
+    "transfer-encoding",
+    "upgrade",
+}
+
+
+class CountingProxy:
+    """``with CountingProxy("127.0.0.1", 9000, latency=0.02) as proxy: ... proxy.requests``."""
+
+    def __init__(self, target_host: str, target_port: int, *, latency: float = 0.0) -> None:
+        self.target = (target_host, target_port)
+        self.latency = latency
+        self.requests: Counter[str] = Counter()  # by method
+        self.paths: list[tuple[str, str]] = []
+        self.bytes_out = 0  # response bytes sent to the client
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def reset(self) -> None:
+        with self._lock:
+            self.requests.clear()
+            self.paths.clear()
+            self.bytes_out = 0
+
+    def __enter__(self) -> CountingProxy:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def intercept(self, method: str, path: str) -> tuple[int, bytes] | None:
+        """Return (status, body) to answer without forwarding (fault injection); None forwards."""
+        return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+            def _forward(self) -> None:
+                with proxy._lock:
+                    proxy.requests[self.command] += 1
+                    proxy.paths.append((self.command, self.path))
+                if proxy.latency:
+                    time.sleep(proxy.latency)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                canned = proxy.intercept(self.command, self.path)
+                if canned is not None:
+                    status, payload = canned
+                    self.send_response(status)
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    return
+                upstream = http.client.HTTPConnection(*proxy.target, timeout=60)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
+                upstream.request(self.command, self.path, body=body, headers=headers)
+                response = upstream.getresponse()
+                payload = response.read()
+                self.send_response(response.status, response.reason)
+                for key, value in response.getheaders():
+                    if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
+                with proxy._lock:
+                    proxy.bytes_out += len(payload)
+                upstream.close()
+
+            do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
+
+        return Handler
