@@ -103,7 +103,7 @@ def test_https_is_read_only(tmp_path: Path, tutorial_file: NWBFile) -> None:
         url = f"http://127.0.0.1:{port}/web.nwb.zarr"
         with NWBZarrIO(url, "r") as io:
             assert io.read() == tutorial_file
-        with pytest.raises(ReadOnlyError, match="HTTP.S. stores are read-only"):
+        with pytest.raises(ReadOnlyError, match=r"HTTP\(S\) stores are read-only"):
             NWBZarrIO(url, "w")
     finally:
         server.terminate()
