@@ -13,6 +13,7 @@ __all__ = [
     "IncompleteStoreError",
     "InvalidNameError",
     "InvalidStoreError",
+    "LegacyStoreError",
     "MissingDependencyError",
     "NWBZarrError",
     "NotInFileError",
@@ -71,6 +72,10 @@ class ReadOnlyError(NWBZarrError, PermissionError):
 
 class InvalidStoreError(NWBZarrError, ValueError):
     """The store exists but is not an NWB file nwbzarr can read; the message names the node."""
+
+
+class LegacyStoreError(InvalidStoreError):
+    """A legacy Zarr v2 store (hdmf-zarr <= 0.13) where a v3 one is needed (to write, or append)."""
 
 
 class IncompleteStoreError(InvalidStoreError):

@@ -64,7 +64,7 @@ def open_backend(
         from nwbzarr.backends.zarr_v2 import ZarrV2Backend
 
         store = make_store(target, read_only=True, storage_options=storage_options)
-        return ZarrV2Backend(store, allow_pickle=allow_pickle)  # type: ignore[no-untyped-call]
+        return ZarrV2Backend(store, allow_pickle=allow_pickle)
     from nwbzarr.backends.zarr_v3 import ZarrBackend
 
     store = make_store(target, read_only=mode == "r", storage_options=storage_options)
@@ -75,4 +75,4 @@ def open_backend(
         from nwbzarr.errors import StoreExistsError
 
         raise StoreExistsError(f"{where} already exists (pass overwrite=True / --overwrite to replace it)")
-    return ZarrBackend(store, where=where)
+    return ZarrBackend(store, where=where, allow_pickle=allow_pickle)

@@ -34,7 +34,8 @@ class NWBZarrIO(NWBIO):
 
     ``path`` is a local path, a URL (``s3://``, ``memory://``...) or a zarr store; ``storage_options``
     go to the fsspec filesystem of a URL. Modes: ``r`` read, ``w`` create or overwrite, ``w-`` create
-    (fails if it exists), ``a`` add objects to an existing file.
+    (fails if it exists), ``a`` add objects to an existing file. Legacy Zarr v2 stores (hdmf-zarr <=
+    0.13) open with mode ``r``; their pickle-coded arrays are decoded only with ``allow_pickle=True``.
     """
 
     def __init__(
@@ -44,8 +45,10 @@ class NWBZarrIO(NWBIO):
         *,
         storage_options: dict[str, Any] | None = None,
         progress: Callback | None = None,
+        allow_pickle: bool = False,
     ) -> None:
         super().__init__(mode, progress=progress)
+        self.allow_pickle = allow_pickle
         self.path = path
         self.where = str(path) if not isinstance(path, Store) else repr(path)
         self.store = make_store(path, read_only=self.mode == "r", storage_options=storage_options)
@@ -63,7 +66,7 @@ class NWBZarrIO(NWBIO):
         self._created = not exists
 
     def _open_backend(self, *, for_write: bool) -> Backend:
-        return ZarrBackend(self.store, where=self.where)
+        return ZarrBackend(self.store, where=self.where, allow_pickle=self.allow_pickle)
 
     def _discard_partial(self) -> None:
         ZarrBackend(self.store, where=self.where).discard()

@@ -13,11 +13,12 @@ from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend, Capabilities
+from nwbzarr.backends.zarr_v2.reader import read_v2_tree
 from nwbzarr.backends.zarr_v3.lock import LOCK_KEY, write_lock
 from nwbzarr.backends.zarr_v3.manifest import CheckedStore, ManifestStore, check_complete, read_manifest, write_state
 from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
-from nwbzarr.errors import InvalidStoreError, ReadOnlyError, StoreNotFoundError, UnsafeDataError
+from nwbzarr.errors import InvalidStoreError, LegacyStoreError, ReadOnlyError, StoreNotFoundError, UnsafeDataError
 from nwbzarr.progress import Callback
 from nwbzarr.storage import store_exists
 from nwbzarr.tree.nodes import Group
@@ -30,9 +31,10 @@ class ZarrBackend(Backend):
 
     capabilities = Capabilities(writable=True, appendable=True, remote=True, sharding=True)
 
-    def __init__(self, store: Store, *, where: str) -> None:
+    def __init__(self, store: Store, *, where: str, allow_pickle: bool = False) -> None:
         self.store = store
         self.where = where
+        self.allow_pickle = allow_pickle  # only for legacy v2 stores read through this backend
         self._root: zarr.Group | None = None
 
     def _open_root(self) -> zarr.Group:
@@ -54,7 +56,7 @@ class ZarrBackend(Backend):
                 )
             except FileNotFoundError:
                 if store_exists(self.store):  # only a v2 root is there
-                    raise InvalidStoreError(
+                    raise LegacyStoreError(
                         f"{self.where} is a Zarr v2 store (hdmf-zarr <= 0.13): open it read-only with the legacy "
                         "reader or upgrade it with `nwbzarr convert`"
                     ) from None
@@ -70,7 +72,12 @@ class ZarrBackend(Backend):
         return self._root
 
     def read_tree(self) -> Group:
-        root = self._open_root()
+        try:
+            root = self._open_root()
+        except LegacyStoreError:
+            if not self.store.read_only:
+                raise
+            return read_v2_tree(self.store, allow_pickle=self.allow_pickle)  # hdmf-zarr <= 0.13, read-only
         try:
             return read_tree(root)
         except (ValueError, TypeError, KeyError, OverflowError) as exc:  # malformed metadata deep in the hierarchy
