@@ -121,7 +121,8 @@ def test_dask_distributed_on_s3(s3_server: S3TestServer) -> None:
     movie = session.frames(0, 96).astype(np.float64)
     with (
         distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
-        distributed.Client(cluster) as client,NWBZarrIO(url, "r", storage_options=options) as io
+        distributed.Client(cluster) as client,
+        NWBZarrIO(url, "r", storage_options=options) as io,
     ):
         data = io.read().acquisition["TwoPhotonSeries"].data  # type: ignore[attr-defined]
         lazy = data.to_dask()
