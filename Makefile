@@ -17,6 +17,7 @@ lint: setup
 	$(PY) -m mypy
 
 test: lint
+	@bash scripts/install_chromium.sh || echo "chromium not installed: the screenshot test will be skipped"
 	$(PY) -m pytest
 
 bench: setup

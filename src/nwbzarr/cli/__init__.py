@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from nwbzarr.cli import convert, demo, info, validate, verify
+from nwbzarr.cli import convert, demo, info, plot, validate, verify
 from nwbzarr.errors import NWBZarrError
 
 __all__ = ["main"]
@@ -22,7 +22,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="nwbzarr", description="NWB optical physiology in Zarr v3.")
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in (demo, info, convert, validate, verify):
+    for module in (demo, info, convert, validate, verify, plot):
         module.add_parser(sub)
     return parser
 

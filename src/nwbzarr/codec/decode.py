@@ -347,7 +347,9 @@ class _Consumed:
         for name, member in node.members.items():
             child_rel = f"{rel}/{name}".lstrip("/")
             if child_rel in self.nodes:
-                if isinstance(member, Dataset):  # taken as a value: keep only attributes the model ignored
+                if isinstance(member, Dataset) and "neurodata_type" not in member.attrs:
+                    # taken as a value: keep only the attributes the model ignored (typed datasets such as
+                    # rois or id are objects of their own, with their own _extra)
                     sub = self._rest(member, child_rel)
                     if sub is not None:
                         rest.members[name] = sub
