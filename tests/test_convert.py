@@ -73,6 +73,7 @@ def test_cli_convert(source: Path, tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 0, result.stderr
+    assert "verified:" in result.stdout and "every CRC-32 right" in result.stdout
     with NWBZarrIO(dst) as io:
         movie = io.read().acquisition["TwoPhotonSeries1"].data  # type: ignore[attr-defined]
         assert movie.shape == (60, 32, 32) and np.isfinite(movie[3]).all()

@@ -10,14 +10,16 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Literal
 
-from nwbzarr.backends.open import Format, open_backend
+from nwbzarr.backends.open import Format, detect_format, open_backend
 from nwbzarr.dtypes import is_numeric
-from nwbzarr.errors import NWBZarrError
+from nwbzarr.errors import IncompleteStoreError, NWBZarrError
 from nwbzarr.progress import NO_PROGRESS, Callback
 from nwbzarr.specs import with_specifications
 from nwbzarr.storage import StoreLike
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, walk
+from nwbzarr.verify import VerifyReport
+from nwbzarr.verify import verify as verify_store
 
 __all__ = ["LayoutChoice", "convert"]
 
@@ -39,11 +41,14 @@ def convert(
     dst_storage_options: dict[str, Any] | None = None,
     allow_pickle: bool = False,
     progress: Callback | None = None,
-) -> None:
+    verify: bool = True,
+) -> VerifyReport | None:
     """Copy the NWB file ``src`` to ``dst``; formats come from the paths unless given.
 
     ``chunks``/``compression`` apply to every numeric array of rank ``len(chunks)`` (resp. every numeric
     array); ``layout="keep"`` copies the source's chunking and codecs instead of nwbzarr's defaults.
+    A Zarr destination is verified at the end (every object re-read against its CRC-32; ``verify=False``
+    skips it); the report is returned, and a failed verification raises.
     """
     if isinstance(compression, str):
         compression = Compression(codec=compression)  # type: ignore[arg-type]
@@ -64,6 +69,12 @@ def convert(
             destination.close()
     finally:
         source.close()
+    if not verify or (dst_format or detect_format(dst)) != "zarr":
+        return None
+    report = verify_store(dst, storage_options=dst_storage_options)
+    if not report.ok:
+        raise IncompleteStoreError(f"{dst}: verification after the copy failed: {'; '.join(report.problems[:5])}")
+    return report
 
 
 def _relayout(

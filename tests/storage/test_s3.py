@@ -64,9 +64,9 @@ def test_archive_hdf5_to_s3_and_back(s3_server: S3TestServer, tmp_path: Path) ->
         io.write(nwbfile)
     url = "s3://lab/archive.nwb.zarr"
     options = s3_server.storage_options()
-    convert(tmp_path / "session.nwb", url, dst_storage_options=options)
-    report = verify(url, storage_options=options)
-    assert report.ok and report.objects_checked > 50
+    report = convert(tmp_path / "session.nwb", url, dst_storage_options=options)  # ends with a verification
+    assert report is not None and report.ok and report.objects_checked > 50
+    assert verify(url, storage_options=options).ok  # and the user can rerun it
     with NWBZarrIO(url, "r", storage_options=options) as io:
         assert io.read() == nwbfile
 

@@ -40,6 +40,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="decode pickle-coded arrays of legacy Zarr v2 stores (runs code from the file)",
     )
+    parser.add_argument("--no-verify", action="store_true", help="skip re-reading the copy against its checksums")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
@@ -47,7 +48,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     progress = terminal_progress("converting", quiet=args.quiet)
     try:
-        convert(
+        report = convert(
             args.src,
             args.dst,
             src_format=args.src_format,
@@ -58,8 +59,14 @@ def run(args: argparse.Namespace) -> int:
             overwrite=args.overwrite,
             allow_pickle=args.allow_pickle,
             progress=progress,
+            verify=not args.no_verify,
         )
     finally:
         progress.close()
     print(f"converted {args.src} -> {args.dst}")
+    if report is not None:
+        print(
+            f"verified: {report.objects_checked} objects, {report.bytes_checked} bytes, every CRC-32 right "
+            f"(rerun with `nwbzarr verify {args.dst}`)"
+        )
     return 0
