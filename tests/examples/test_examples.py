@@ -74,3 +74,15 @@ def test_tiff_example_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "wrote" in result.stdout and (tmp_path / "scan.nwb.zarr" / "nwbzarr.json").exists()
+
+
+def test_cloud_example_runs(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "cloud_workflow.py")],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "objects verified" in result.stdout and "mean image (128, 128)" in result.stdout

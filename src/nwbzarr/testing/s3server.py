@@ -6,6 +6,7 @@ dummy credentials and no instance-metadata lookups, so botocore and s3fs never r
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,7 @@ class S3TestServer:
             os.environ.setdefault(key, value)
         for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
             os.environ.pop(key, None)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the console
         self._server = moto_server.ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()
         self.host, self.port = self._server.get_host_and_port()
