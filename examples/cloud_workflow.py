@@ -45,5 +45,6 @@ with S3TestServer() as s3:
         h, w = patch.shape
         trace = ((lazy[:, top : top + h, left : left + w] * patch).sum(axis=(1, 2)) / patch.sum()).compute()
         print(
-            f"mean image {mean_image.shape}, brightest pixel {mean_image.max():.1f}; ROI 0 trace peak {np.max(trace):.1f}"
+            f"mean image {mean_image.shape}, brightest pixel {mean_image.max():.1f}; "
+            f"ROI 0 trace peak {np.max(trace):.1f}"
         )
