@@ -22,20 +22,33 @@ def format_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def tree_lines(group: Group, *, name: str = "/", depth: int = 0, show_specs: bool = False) -> Iterator[str]:
-    """One line per node: name, NWB type, and for datasets shape, dtype, chunks and codec."""
+def tree_lines(
+    group: Group,
+    *,
+    name: str = "/",
+    depth: int = 0,
+    show_specs: bool = False,
+    stored: dict[str, int] | None = None,
+    path: str = "/",
+) -> Iterator[str]:
+    """One line per node: name, NWB type, and for datasets shape, dtype, raw and stored size, chunks, codec."""
     pad = "  " * depth
     kind = group.attrs.get("neurodata_type")
     yield f"{pad}{name}" + (f"  <{kind}>" if kind else "")
     for child_name, member in group.members.items():
         if depth == 0 and child_name in _HIDDEN and not show_specs:
             continue
+        child_path = f"{path.rstrip('/')}/{child_name}"
         if isinstance(member, Group):
-            yield from tree_lines(member, name=child_name + "/", depth=depth + 1, show_specs=show_specs)
+            yield from tree_lines(
+                member, name=child_name + "/", depth=depth + 1, show_specs=show_specs, stored=stored, path=child_path
+            )
         elif isinstance(member, Link):
             yield f"{pad}  {child_name} -> {member.path}"
         else:
-            yield f"{pad}  {child_name}  {_dataset_summary(member)}"
+            size = stored.get(child_path) if stored else None
+            extra = f"  {format_bytes(size)} stored" if size is not None and member.shape else ""
+            yield f"{pad}  {child_name}  {_dataset_summary(member)}{extra}"
 
 
 def _dataset_summary(ds: Dataset) -> str:

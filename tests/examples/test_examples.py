@@ -55,6 +55,13 @@ def test_cli_info_and_errors(tmp_path: Path, store_path: Path) -> None:
         "TwoPhotonSeries1/  <TwoPhotonSeries>" in result.stdout
         and "imaging_plane -> /general/optophysiology/ImagingPlane" in result.stdout
     )
+    as_json = subprocess.run(
+        [sys.executable, "-m", "nwbzarr", "info", "--json", str(store_path)], capture_output=True, text=True, timeout=60
+    )
+    report = __import__("json").loads(as_json.stdout)
+    assert report["objects"] > 50 and report["stored_bytes"] > 0 and report["raw_bytes"] > 0
+    data = next(n for n in report["nodes"] if n["path"] == "/acquisition/TwoPhotonSeries1/data")
+    assert data["shape"] == [20, 16, 16] and data["stored_bytes"] > 0
     missing = subprocess.run(
         [sys.executable, "-m", "nwbzarr.cli", "info", str(tmp_path / "nope.zarr")],
         capture_output=True,
