@@ -32,10 +32,12 @@ class DataIO:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The wrapped data's shape."""
         return tuple(self.data.shape)
 
     @property
     def dtype(self) -> Any:
+        """The wrapped data's dtype."""
         return self.data.dtype
 
     def __len__(self) -> int:

@@ -56,6 +56,7 @@ class Compound:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Field names, in order."""
         return tuple(f.name for f in self.fields)
 
     def to_numpy(self) -> np.dtype:
@@ -64,6 +65,7 @@ class Compound:
 
     @property
     def reference_fields(self) -> tuple[str, ...]:
+        """Names of the fields that hold object references."""
         return tuple(f.name for f in self.fields if isinstance(f.dtype, ObjectRef))
 
 

@@ -87,6 +87,7 @@ class SummaryReport:
         return "\n".join(lines)
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON text."""
         return {
             "output": self.output,
             "size_px": list(self.size_px) if self.size_px else None,

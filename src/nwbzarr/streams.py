@@ -50,6 +50,7 @@ class FrameStream:
 
     @property
     def ndim(self) -> int:
+        """Dimensions of the stored array (time plus the frame)."""
         return 1 + len(self.frame_shape)
 
     def __len__(self) -> int:

@@ -37,9 +37,11 @@ class VerifyReport:
 
     @property
     def ok(self) -> bool:
+        """Whether nothing was wrong."""
         return not self.problems
 
     def as_dict(self) -> dict[str, Any]:
+        """The report as plain data (for ``--json``)."""
         return {
             "target": self.target,
             "ok": self.ok,

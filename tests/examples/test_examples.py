@@ -93,3 +93,14 @@ def test_cloud_example_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert "objects verified" in result.stdout and "mean image (128, 128)" in result.stdout
+
+
+def test_api_reference_is_up_to_date() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "build_reference.py"), "--check"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "(no docstring)" not in (ROOT / "docs" / "reference.md").read_text()

@@ -67,7 +67,8 @@ class LazyArray(ABC):
 
     @property
     @abstractmethod
-    def shape(self) -> tuple[int, ...]: ...
+    def shape(self) -> tuple[int, ...]:
+        """The array shape (no I/O)."""
 
     @property
     @abstractmethod
@@ -86,10 +87,12 @@ class LazyArray(ABC):
     # --- numpy-like surface, all derived -------------------------------------------------------
     @property
     def ndim(self) -> int:
+        """Number of dimensions."""
         return len(self.shape)
 
     @property
     def size(self) -> int:
+        """Number of elements."""
         return math.prod(self.shape)
 
     @property
@@ -103,6 +106,7 @@ class LazyArray(ABC):
 
     @property
     def nbytes(self) -> int:
+        """Bytes of the whole array in memory."""
         return self.size * self.numpy_dtype.itemsize
 
     def __len__(self) -> int:

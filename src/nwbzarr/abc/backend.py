@@ -41,4 +41,5 @@ class Backend(ABC):
         """Remove everything this backend wrote (after a failed write that created the file)."""
 
     @abstractmethod
-    def close(self) -> None: ...
+    def close(self) -> None:
+        """Release the file or store (lazy arrays stop working)."""

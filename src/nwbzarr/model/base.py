@@ -78,6 +78,7 @@ class Children(Mapping[str, T]):
             self.add(item)
 
     def add(self, item: T) -> T:
+        """Add ``item`` under its name; a second object with that name is an error."""
         if not isinstance(item, Container):
             raise ValidationError(f"{self._owner}: expected an NWB container, got {type(item).__name__}")
         if item.name in self._items:

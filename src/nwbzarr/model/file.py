@@ -36,6 +36,7 @@ class ProcessingModule(NWBContainer):
     add_data_interface = add
 
     def get(self, name: str) -> NWBDataInterface | DynamicTable:
+        """The data interface or table named ``name``."""
         return self.data_interfaces[name]
 
     def __getitem__(self, name: str) -> NWBDataInterface | DynamicTable:
@@ -106,48 +107,62 @@ class NWBFile(NWBContainer):
 
     # --- PyNWB's builders -------------------------------------------------------------------
     def create_device(self, name: str, **kwargs: Any) -> Device:
+        """Create and add a Device (PyNWB's builder)."""
         return self.add_device(Device(name=name, **kwargs))
 
     def add_device(self, device: Device) -> Device:
+        """Add a Device under ``/general/devices``."""
         return self._add_child("devices", device)
 
     def create_imaging_plane(
         self, name: str, optical_channel: OpticalChannel | list[OpticalChannel], **kwargs: Any
     ) -> ImagingPlane:
+        """Create and add an ImagingPlane (PyNWB's builder)."""
         return self.add_imaging_plane(ImagingPlane(name=name, optical_channel=optical_channel, **kwargs))  # type: ignore[arg-type]
 
     def add_imaging_plane(self, imaging_plane: ImagingPlane) -> ImagingPlane:
+        """Add an ImagingPlane under ``/general/optophysiology``."""
         return self._add_child("imaging_planes", imaging_plane)
 
     def add_acquisition(self, data: C) -> C:
+        """Add raw acquired data (a series or table) under ``/acquisition``."""
         return self._add_child("acquisition", data)
 
     def add_analysis(self, data: C) -> C:
+        """Add an analysis result under ``/analysis``."""
         return self._add_child("analysis", data)
 
     def add_stimulus(self, data: C) -> C:
+        """Add a presented stimulus under ``/stimulus/presentation``."""
         return self._add_child("stimulus", data)
 
     def add_stimulus_template(self, data: C) -> C:
+        """Add a stimulus template under ``/stimulus/templates``."""
         return self._add_child("stimulus_template", data)
 
     def add_scratch(self, data: C) -> C:
+        """Add a temporary result under ``/scratch``."""
         return self._add_child("scratch", data)
 
     def create_processing_module(self, name: str, description: str) -> ProcessingModule:
+        """Create and add a ProcessingModule (PyNWB's builder)."""
         return self.add_processing_module(ProcessingModule(name=name, description=description))
 
     def add_processing_module(self, module: ProcessingModule) -> ProcessingModule:
+        """Add a ProcessingModule under ``/processing``."""
         return self._add_child("processing", module)
 
     def get_acquisition(self, name: str) -> NWBDataInterface | DynamicTable:
+        """The acquisition object named ``name``."""
         return self.acquisition[name]
 
     def get_processing_module(self, name: str) -> ProcessingModule:
+        """The processing module named ``name``."""
         return self.processing[name]
 
     @property
     def modules(self) -> Children[ProcessingModule]:
+        """The processing modules (PyNWB's alias of ``processing``)."""
         return self.processing
 
     def all_children(self) -> list[Container]:

@@ -124,6 +124,7 @@ class MotionCorrection(NWBDataInterface):
     corrected_image_stacks: Children[CorrectedImageStack] = children(default_factory=Children)
 
     def add_corrected_image_stack(self, stack: CorrectedImageStack) -> CorrectedImageStack:
+        """Add a CorrectedImageStack."""
         return self._add_child("corrected_image_stacks", stack)
 
     def __getitem__(self, name: str) -> CorrectedImageStack:
@@ -205,6 +206,7 @@ class PlaneSegmentation(DynamicTable):
         return self.create_region(name=name, region=region, description=description)
 
     def add_reference_image(self, image: ImageSeries) -> ImageSeries:
+        """Add an image series the ROIs were found on (a link when it lives elsewhere)."""
         return self._add_child("reference_images", image)
 
 
@@ -223,6 +225,7 @@ class ImageSegmentation(NWBDataInterface):
         name: str = "PlaneSegmentation",
         reference_images: ImageSeries | Iterable[ImageSeries] | None = None,
     ) -> PlaneSegmentation:
+        """Create and add a PlaneSegmentation of ``imaging_plane`` (PyNWB's builder)."""
         images: list[ImageSeries] = (
             []
             if reference_images is None
@@ -239,6 +242,7 @@ class ImageSegmentation(NWBDataInterface):
         return self.add_plane_segmentation(table)
 
     def add_plane_segmentation(self, table: PlaneSegmentation) -> PlaneSegmentation:
+        """Add an existing PlaneSegmentation."""
         return self._add_child("plane_segmentations", table)
 
     def __getitem__(self, name: str) -> PlaneSegmentation:

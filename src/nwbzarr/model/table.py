@@ -97,6 +97,7 @@ class VectorIndex(_TypedData):
     target: VectorData | None = attribute(dtype="ref", default=None)
 
     def row(self, i: int) -> Any:
+        """The elements of row ``i`` of the indexed column."""
         offsets = self.as_array()
         start = int(offsets[i - 1]) if i > 0 else 0
         assert self.target is not None
@@ -155,6 +156,7 @@ class DynamicTable(Container):
     # --- building -------------------------------------------------------------------------------
     @property
     def colnames(self) -> tuple[str, ...]:
+        """Column names in order (the indexes of ragged columns are not columns)."""
         return tuple(self.columns)
 
     def __len__(self) -> int:

@@ -61,6 +61,7 @@ class TimeSeries(NWBDataInterface):
 
     @property
     def num_samples_in_data(self) -> int | None:
+        """Samples in ``data`` (its first dimension), if it has a shape."""
         shape = getattr(self.data, "shape", None)
         return int(shape[0]) if shape else None
 

@@ -22,6 +22,7 @@ class CountingStore(WrapperStore[Store]):
         self.lists = 0
 
     def reset(self) -> None:
+        """Forget the counts so far."""
         self.gets.clear()
         self.lists = 0
 
@@ -34,26 +35,31 @@ class CountingStore(WrapperStore[Store]):
         return type(self)(store)
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
+        """Count, then read from the wrapped store."""
         self.gets[key] += 1
         return await self._store.get(key, prototype, byte_range)
 
     async def get_partial_values(
         self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
     ) -> list[Buffer | None]:
+        """Count each key, then read the ranges from the wrapped store."""
         key_ranges = list(key_ranges)
         for key, _ in key_ranges:
             self.gets[key] += 1
         return await self._store.get_partial_values(prototype, key_ranges)
 
     def list(self) -> AsyncIterator[str]:
+        """Count a listing, then list the wrapped store."""
         self.lists += 1
         return self._store.list()
 
     def list_dir(self, prefix: str) -> AsyncIterator[str]:
+        """Count a listing, then list one folder of the wrapped store."""
         self.lists += 1
         return self._store.list_dir(prefix)
 
     def list_prefix(self, prefix: str) -> AsyncIterator[str]:
+        """Count a listing, then list a prefix of the wrapped store."""
         self.lists += 1
         return self._store.list_prefix(prefix)
 

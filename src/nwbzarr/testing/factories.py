@@ -37,6 +37,7 @@ __all__ = [
 
 
 def mock_NWBFile(**kwargs: Any) -> NWBFile:
+    """A minimal valid NWBFile."""
     args: dict[str, Any] = {
         "session_description": "a mock session",
         "identifier": "mock-0",
@@ -47,10 +48,12 @@ def mock_NWBFile(**kwargs: Any) -> NWBFile:
 
 
 def mock_Subject(**kwargs: Any) -> Subject:
+    """A Subject (a mouse)."""
     return Subject(**{"subject_id": "mouse-1", "species": "Mus musculus", "age": "P90D", "sex": "F", **kwargs})
 
 
 def mock_Device(nwbfile: NWBFile | None = None, **kwargs: Any) -> Device:
+    """A Device (added to ``nwbfile`` if given)."""
     device = Device(**{"name": "Microscope", "description": "a mock two-photon microscope", **kwargs})
     if nwbfile is not None:
         nwbfile.add_device(device)
@@ -58,10 +61,12 @@ def mock_Device(nwbfile: NWBFile | None = None, **kwargs: Any) -> Device:
 
 
 def mock_OpticalChannel(**kwargs: Any) -> OpticalChannel:
+    """An OpticalChannel."""
     return OpticalChannel(**{"name": "OpticalChannel", "description": "green", "emission_lambda": 510.0, **kwargs})
 
 
 def mock_ImagingPlane(nwbfile: NWBFile | None = None, **kwargs: Any) -> ImagingPlane:
+    """An ImagingPlane added to ``nwbfile`` (made if not given), with its device."""
     nwbfile = nwbfile if nwbfile is not None else mock_NWBFile()
     if "device" not in kwargs:
         kwargs["device"] = nwbfile.devices.get("Microscope") or mock_Device(nwbfile)
@@ -78,6 +83,7 @@ def mock_ImagingPlane(nwbfile: NWBFile | None = None, **kwargs: Any) -> ImagingP
 
 
 def mock_TwoPhotonSeries(nwbfile: NWBFile | None = None, **kwargs: Any) -> TwoPhotonSeries:
+    """A small uint16 TwoPhotonSeries added to the acquisition of ``nwbfile``."""
     nwbfile = nwbfile if nwbfile is not None else mock_NWBFile()
     if "imaging_plane" not in kwargs:
         kwargs["imaging_plane"] = nwbfile.imaging_planes.get("ImagingPlane") or mock_ImagingPlane(nwbfile)
@@ -93,6 +99,7 @@ def mock_PlaneSegmentation(
     n_rois: int = 5,
     **kwargs: Any,
 ) -> PlaneSegmentation:
+    """A PlaneSegmentation of ``n_rois`` ROIs with image, pixel or voxel masks."""
     nwbfile = nwbfile if nwbfile is not None else mock_NWBFile()
     if "imaging_plane" not in kwargs:
         kwargs["imaging_plane"] = nwbfile.imaging_planes.get("ImagingPlane") or mock_ImagingPlane(nwbfile)
@@ -118,6 +125,7 @@ def mock_PlaneSegmentation(
 
 
 def mock_RoiResponseSeries(table: PlaneSegmentation | None = None, **kwargs: Any) -> RoiResponseSeries:
+    """A RoiResponseSeries over every ROI of ``table``."""
     table = table if table is not None else mock_PlaneSegmentation()
     n_rois = len(table)
     if "rois" not in kwargs:
@@ -127,8 +135,10 @@ def mock_RoiResponseSeries(table: PlaneSegmentation | None = None, **kwargs: Any
 
 
 def mock_Fluorescence(table: PlaneSegmentation | None = None, **kwargs: Any) -> Fluorescence:
+    """A Fluorescence holding a mock RoiResponseSeries."""
     return Fluorescence(**{"roi_response_series": mock_RoiResponseSeries(table), **kwargs})
 
 
 def mock_DfOverF(table: PlaneSegmentation | None = None, **kwargs: Any) -> DfOverF:
+    """A DfOverF holding a mock RoiResponseSeries."""
     return DfOverF(**{"roi_response_series": mock_RoiResponseSeries(table), **kwargs})

@@ -40,6 +40,7 @@ class SyntheticSession:
 
     @property
     def shape(self) -> tuple[int, int, int]:
+        """(n_frames, height, width)."""
         return (self.n_frames, self.height, self.width)
 
     # --- cells -------------------------------------------------------------------------------
@@ -156,6 +157,7 @@ class SyntheticSession:
         return expected.astype(np.uint16)
 
     def movie(self) -> SyntheticMovie:
+        """A lazy, sliceable view of the movie."""
         return SyntheticMovie(self)
 
     # --- derived traces ----------------------------------------------------------------------------------
@@ -196,6 +198,7 @@ class SyntheticMovie:
 
     @property
     def nbytes(self) -> int:
+        """Bytes of the whole movie."""
         return math.prod(self.shape) * 2
 
     def __len__(self) -> int:

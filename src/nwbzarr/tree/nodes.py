@@ -54,6 +54,7 @@ class Dataset:
 
     @property
     def shape(self) -> tuple[int, ...]:
+        """The dataset shape (no I/O)."""
         return tuple(self.data.shape)
 
     def read(self) -> np.ndarray:
