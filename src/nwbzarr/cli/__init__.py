@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
-    except Exception as exc:  # noqa: BLE001 - one line for the user; --debug shows the traceback
+    except Exception as exc:  # one line for the user; --debug shows the traceback
         if args.debug:
             raise
         print(
