@@ -11,6 +11,7 @@ from nwbzarr.abc.array import LazyArray
 from nwbzarr.dataio import DataIO
 from nwbzarr.dtypes import ASCII, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
 from nwbzarr.tree.layout import Layout
+from nwbzarr.tree.values import numbers_as_array
 
 __all__ = ["decode_value", "encode_attribute", "encode_dataset_value", "numpy_to_tree_dtype", "pick_dims"]
 
@@ -62,15 +63,7 @@ def encode_attribute(value: Any) -> Any:
     """Attribute values in the tree: Python scalars, str, list[str], numpy numeric arrays."""
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, tuple):
-        value = list(value)
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    ):
-        return np.asarray(value)
-    return value
+    return numbers_as_array(list(value) if isinstance(value, tuple) else value)
 
 
 def decode_value(schema_dtype: str | None, dims: bool, data: np.ndarray, tree_dtype: DataType) -> Any:

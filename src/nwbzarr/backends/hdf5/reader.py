@@ -13,10 +13,11 @@ import numpy as np
 
 from nwbzarr._optional import require
 from nwbzarr.abc.array import Index, LazyArray
-from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, FieldType, ObjectRef, Text
+from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, FieldType, Text
 from nwbzarr.errors import InvalidStoreError, NWBZarrError
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference
+from nwbzarr.tree.values import from_storage
 
 __all__ = ["H5LazyArray", "read_tree"]
 
@@ -46,35 +47,10 @@ class H5LazyArray(LazyArray):
 
     def _read(self, key: Index) -> np.ndarray:
         try:
-            if isinstance(self._dtype, Text):
-                return _objects(np.asarray(self._dataset.asstr()[key]), str)
-            raw = np.asarray(self._dataset[key])
+            raw = np.asarray(self._dataset.asstr()[key] if isinstance(self._dtype, Text) else self._dataset[key])
         except (OSError, ValueError, TypeError) as exc:
             raise InvalidStoreError(f"{self.path}: cannot read: {exc}") from exc
-        if isinstance(self._dtype, ObjectRef):
-            return _objects(raw, lambda ref: _reference(self._dataset.file, ref, self.path))
-        if isinstance(self._dtype, Compound) and any(not isinstance(f.dtype, np.dtype) for f in self._dtype.fields):
-            out = np.empty(raw.shape, dtype=self._dtype.to_numpy())
-            for f in self._dtype.fields:
-                column = raw[f.name]
-                if isinstance(f.dtype, ObjectRef):
-                    out[f.name] = _objects(column, lambda ref: _reference(self._dataset.file, ref, self.path))
-                elif isinstance(f.dtype, Text):
-                    out[f.name] = _objects(column, _text)
-                else:
-                    out[f.name] = column
-            return out
-        return raw
-
-
-def _objects(values: np.ndarray, convert: Any) -> np.ndarray:
-    out = np.empty(values.shape, dtype=object)
-    out.ravel()[:] = [convert(v) for v in values.ravel()]
-    return out
-
-
-def _text(value: Any) -> str:
-    return value.decode() if isinstance(value, bytes) else str(value)
+        return from_storage(self._dtype, raw, lambda ref: _reference(self._dataset.file, ref, self.path))
 
 
 def _reference(file: Any, ref: Any, where: str) -> Reference:

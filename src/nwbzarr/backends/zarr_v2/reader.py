@@ -20,10 +20,11 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, LazyArray
-from nwbzarr.dtypes import REF, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
+from nwbzarr.dtypes import REF, UTF8, Compound, CompoundField, DataType
 from nwbzarr.errors import InvalidStoreError, UnsafeDataError
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference
+from nwbzarr.tree.values import from_storage, numbers_as_array
 
 __all__ = ["V2LazyArray", "read_v2_tree"]
 
@@ -160,22 +161,7 @@ class V2LazyArray(LazyArray):
             raise InvalidStoreError(f"{key}: cannot decode chunk: {exc}") from exc
 
     def _convert(self, values: np.ndarray) -> np.ndarray:
-        if isinstance(self._dtype, Text):
-            return _objects(values, lambda v: v.decode() if isinstance(v, bytes) else str(v))
-        if isinstance(self._dtype, ObjectRef):
-            return _objects(values, _reference)
-        if isinstance(self._dtype, Compound) and any(not isinstance(f.dtype, np.dtype) for f in self._dtype.fields):
-            out = np.empty(values.shape, dtype=self._dtype.to_numpy())
-            for f in self._dtype.fields:
-                out[f.name] = _objects(values[f.name], _reference) if isinstance(f.dtype, ObjectRef) else values[f.name]
-            return out
-        return values
-
-
-def _objects(values: np.ndarray, convert: Any) -> np.ndarray:
-    out = np.empty(values.shape, dtype=object)
-    out.ravel()[:] = [convert(v) for v in values.ravel()]
-    return out
+        return from_storage(self._dtype, values, _reference)
 
 
 def _reference(value: Any) -> Reference:
@@ -192,13 +178,7 @@ def _attr(value: Any, where: str) -> Any:
             return _reference(value["value"])
         except InvalidStoreError as exc:
             raise InvalidStoreError(f"{where}: {exc}") from None
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    ):
-        return np.asarray(value)
-    return value
+    return numbers_as_array(value)
 
 
 def _tree_dtype(meta: dict[str, Any], zarr_dtype: Any, where: str) -> DataType:

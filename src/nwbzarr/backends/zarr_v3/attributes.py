@@ -9,6 +9,7 @@ import numpy as np
 
 from nwbzarr.errors import InvalidStoreError
 from nwbzarr.tree.nodes import Link, Reference
+from nwbzarr.tree.values import numbers_as_array
 
 __all__ = ["RESERVED", "decode_attrs", "encode_attrs", "links_attr", "parse_links"]
 
@@ -57,13 +58,7 @@ def _from_json(value: Any, where: str) -> Any:
                 raise InvalidStoreError(f"{where}: reference without a path: {value!r}")
             return Reference(path=path, source=str(ref.get("source", ".")))
         return value
-    if (
-        isinstance(value, list)
-        and value
-        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value)
-    ):
-        return np.asarray(value)
-    return value
+    return numbers_as_array(value)
 
 
 def links_attr(links: dict[str, Link]) -> list[dict[str, str]]:

@@ -17,10 +17,11 @@ from nwbzarr.abc.array import Index, LazyArray
 from nwbzarr.backends.zarr_v3.attributes import decode_attrs, parse_links
 from nwbzarr.backends.zarr_v3.codecs import compression_from_zarr
 from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
-from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text
+from nwbzarr.dtypes import DataType
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, UnsafeDataError
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Reference
+from nwbzarr.tree.values import from_storage
 
 __all__ = ["ZarrLazyArray", "read_tree"]
 
@@ -69,27 +70,7 @@ def _show(key: Index) -> str:
 
 
 def _from_storage(dtype: DataType, out: np.ndarray) -> np.ndarray:
-    if isinstance(dtype, Text):
-        return _objects(out, str)
-    if isinstance(dtype, ObjectRef):
-        return _objects(out, _reference)
-    if isinstance(dtype, Compound) and any(not isinstance(f.dtype, np.dtype) for f in dtype.fields):
-        result = np.empty(out.shape, dtype=dtype.to_numpy())
-        for f in dtype.fields:
-            column = out[f.name]
-            result[f.name] = (
-                _objects(column, _reference)
-                if isinstance(f.dtype, ObjectRef)
-                else (_objects(column, str) if isinstance(f.dtype, Text) else column)
-            )
-        return result
-    return out
-
-
-def _objects(values: np.ndarray, convert: Any) -> np.ndarray:
-    result = np.empty(values.shape, dtype=object)
-    result.ravel()[:] = [convert(v) for v in values.ravel()]
-    return result
+    return from_storage(dtype, out, _reference)
 
 
 def _reference(value: Any) -> Reference:
