@@ -19,6 +19,7 @@ __all__ = [
     "NotInFileError",
     "ReadTooLargeError",
     "ReadOnlyError",
+    "StorageError",
     "StoreExistsError",
     "StoreLockedError",
     "StoreNotFoundError",
@@ -60,6 +61,10 @@ class StoreNotFoundError(NWBZarrError, FileNotFoundError):
 
 class StoreExistsError(NWBZarrError, FileExistsError):
     """Mode ``w-`` on a path that already holds something."""
+
+
+class StorageError(NWBZarrError, OSError):
+    """The storage itself failed (network, permissions, a full disk) after retries and timeouts."""
 
 
 class StoreLockedError(NWBZarrError, BlockingIOError):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
 from types import TracebackType
 from typing import Literal, Self
 
 from nwbzarr.abc.backend import Backend
 from nwbzarr.codec import decode, encode
-from nwbzarr.errors import NWBZarrError, ReadOnlyError
+from nwbzarr.errors import NWBZarrError, ReadOnlyError, StorageError
 from nwbzarr.model import NWBFile
 from nwbzarr.progress import NO_PROGRESS, Callback
 from nwbzarr.specs import with_specifications
@@ -62,9 +63,12 @@ class NWBIO(ABC):
         self._backend = backend
         try:
             backend.write_tree(tree, append=append, progress=self.progress)
-        except BaseException:
+        except BaseException as exc:
             if not append:
-                self._discard_partial()
+                with contextlib.suppress(OSError):  # an unreachable store: nothing more can be removed now
+                    self._discard_partial()
+            if isinstance(exc, OSError) and not isinstance(exc, NWBZarrError):
+                raise StorageError(f"{self}: the store failed during the write: {exc}") from exc
             raise
         self._written = True
 

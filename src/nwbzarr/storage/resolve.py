@@ -13,7 +13,7 @@ from typing import Any
 from zarr.abc.store import Store
 from zarr.storage import FsspecStore, LocalStore
 
-from nwbzarr.errors import NWBZarrError, ReadOnlyError
+from nwbzarr.errors import NWBZarrError, ReadOnlyError, StorageError
 
 __all__ = ["StoreLike", "make_store", "store_exists"]
 
@@ -39,6 +39,13 @@ def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str,
         # s3fs splits a whole-object read into concurrent ranges after a HEAD for the size; zarr objects
         # are small and zarr already reads many at once, so one GET per object is both fewer and faster
         options.setdefault("max_concurrency", 1)
+        # transient 5xx answers and dropped connections are retried with backoff; a stalled or dead
+        # endpoint fails after the timeouts instead of hanging
+        config = dict(options.get("config_kwargs") or {})
+        config.setdefault("retries", {"max_attempts": 8, "mode": "standard"})
+        config.setdefault("connect_timeout", 10)
+        config.setdefault("read_timeout", 30)
+        options["config_kwargs"] = config
     return FsspecStore.from_url(text, storage_options=options, read_only=read_only)
 
 
@@ -50,4 +57,9 @@ def store_exists(store: Store) -> bool:
     """Whether a Zarr hierarchy (v3 or v2) already has its root in ``store``."""
     from zarr.core.sync import sync
 
-    return bool(sync(_has_root(store)))
+    try:
+        return bool(sync(_has_root(store)))
+    except FileNotFoundError:
+        return False
+    except OSError as exc:  # network, permissions: after the filesystem's own retries
+        raise StorageError(f"{store}: cannot reach the store: {exc}") from exc

@@ -65,8 +65,9 @@ class CountingProxy:
         self._server.shutdown()
         self._server.server_close()
 
-    def intercept(self, method: str, path: str) -> tuple[int, bytes] | None:
-        """Return (status, body) to answer without forwarding (fault injection); None forwards."""
+    def intercept(self, method: str, path: str) -> tuple[int, bytes] | str | float | None:
+        """Fault injection: ``(status, body)`` answers without forwarding, ``"reset"`` drops the
+        connection, a number of seconds stalls before forwarding; ``None`` just forwards."""
         return None
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -87,7 +88,14 @@ class CountingProxy:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else None
                 canned = proxy.intercept(self.command, self.path)
-                if canned is not None:
+                if canned == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(2)  # the client sees the connection drop mid-request
+                    return
+                if isinstance(canned, float):
+                    time.sleep(canned)
+                    canned = None
+                if isinstance(canned, tuple):
                     status, payload = canned
                     self.send_response(status)
                     self.send_header("Content-Length", str(len(payload)))

@@ -18,7 +18,14 @@ from nwbzarr.backends.zarr_v3.lock import LOCK_KEY, write_lock
 from nwbzarr.backends.zarr_v3.manifest import CheckedStore, ManifestStore, check_complete, read_manifest, write_state
 from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
-from nwbzarr.errors import InvalidStoreError, LegacyStoreError, ReadOnlyError, StoreNotFoundError, UnsafeDataError
+from nwbzarr.errors import (
+    InvalidStoreError,
+    LegacyStoreError,
+    ReadOnlyError,
+    StorageError,
+    StoreNotFoundError,
+    UnsafeDataError,
+)
 from nwbzarr.progress import Callback
 from nwbzarr.storage import store_exists
 from nwbzarr.tree.nodes import Group
@@ -61,6 +68,8 @@ class ZarrBackend(Backend):
                         "reader or upgrade it with `nwbzarr convert`"
                     ) from None
                 raise StoreNotFoundError(f"{self.where}: no NWB Zarr store here") from None
+            except OSError as exc:
+                raise StorageError(f"{self.where}: cannot read the store: {exc}") from exc
             except (ValueError, KeyError, TypeError, OverflowError) as exc:
                 if "pickle" in str(exc):
                     raise UnsafeDataError(
