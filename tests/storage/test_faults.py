@@ -14,8 +14,9 @@ from nwbzarr.testing.faults import FaultyProxy
 from nwbzarr.testing.s3server import S3TestServer
 
 
-def test_writes_and_reads_survive_transient_faults(s3_server: S3TestServer, tutorial_file: NWBFile,
-                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_writes_and_reads_survive_transient_faults(
+    s3_server: S3TestServer, tutorial_file: NWBFile, capsys: pytest.CaptureFixture[str]
+) -> None:
     with FaultyProxy(s3_server.host, s3_server.port, rate=0.1, kinds=("500", "503", "reset"), seed=7) as proxy:
         options = s3_server.storage_options(proxy.url)
         url = "s3://lab/faulty.nwb.zarr"
@@ -31,8 +32,10 @@ def test_writes_and_reads_survive_transient_faults(s3_server: S3TestServer, tuto
         faulted = sum(proxy.faults.values())
         assert faulted > 10, proxy.faults  # the faults happened, and every byte still came out right
     with capsys.disabled():
-        print(f"\n  faults injected: {dict(proxy.faults)} of {proxy.total} requests; "
-              f"{report.objects_checked} objects ({report.bytes_checked} bytes) verified")
+        print(
+            f"\n  faults injected: {dict(proxy.faults)} of {proxy.total} requests; "
+            f"{report.objects_checked} objects ({report.bytes_checked} bytes) verified"
+        )
 
 
 def test_a_dead_endpoint_is_a_clear_error_not_a_hang(s3_server: S3TestServer, tutorial_file: NWBFile) -> None:
