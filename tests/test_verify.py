@@ -142,3 +142,59 @@ def test_a_second_writer_is_refused_not_interleaved(tutorial_file: NWBFile, stor
         back = io.read()
     assert "slow" in back.acquisition and "other" not in back.acquisition
     assert verify(store_path).ok
+
+
+def test_mode_r_never_writes(tutorial_file: NWBFile, store_path: Path) -> None:
+    """Reading, slicing and listing through a store that refuses every write."""
+    from zarr.storage import LocalStore, WrapperStore
+
+    class Refusing(WrapperStore[LocalStore]):
+        writes = 0
+
+        async def set(self, key: str, value: object) -> None:  # type: ignore[override]
+            type(self).writes += 1
+            raise AssertionError(f"a write to {key} in mode 'r'")
+
+        async def delete(self, key: str) -> None:
+            type(self).writes += 1
+            raise AssertionError(f"a delete of {key} in mode 'r'")
+
+    with NWBZarrIO(store_path, "w") as io:
+        io.write(tutorial_file)
+    store = Refusing(LocalStore(store_path, read_only=True))
+    with NWBZarrIO(store, "r") as io:
+        nwbfile = io.read()
+        assert nwbfile == tutorial_file
+        nwbfile.acquisition["TwoPhotonSeries1"].data[3]  # type: ignore[attr-defined]
+        nwbfile.processing["ophys"]["ImageSegmentation"]["PlaneSegmentation2"].to_dataframe()  # type: ignore[index]
+    assert Refusing.writes == 0
+
+
+def test_two_readers_while_a_writer_appends(tutorial_file: NWBFile, store_path: Path) -> None:
+    with NWBZarrIO(store_path, "w") as io:
+        io.write(tutorial_file)
+    reader = textwrap.dedent(
+        """
+        import sys
+        from nwbzarr import NWBZarrIO
+        for _ in range(5):
+            with NWBZarrIO(sys.argv[1]) as io:
+                f = io.read()
+                assert "slow" not in f.acquisition or f.acquisition["slow"].data.shape == (400, 64, 64)
+                f.acquisition["TwoPhotonSeries1"].data[:]
+        print("ok")
+        """
+    )
+    writer = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_WRITER, str(store_path), "a"], stdout=subprocess.PIPE, text=True
+    )
+    assert writer.stdout is not None and writer.stdout.readline().strip() == "writing"
+    readers = [
+        subprocess.Popen([sys.executable, "-c", reader, str(store_path)], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [r.communicate(timeout=120)[0] for r in readers]
+    assert writer.wait(timeout=120) == 0
+    assert all(r.returncode == 0 for r in readers) and all("ok" in out for out in outputs)
+    with NWBZarrIO(store_path) as io:
+        assert io.read().acquisition["slow"].data.shape == (400, 64, 64)  # type: ignore[attr-defined]
