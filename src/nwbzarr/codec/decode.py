@@ -288,7 +288,7 @@ def _read_small(data: LazyArray, where: str) -> np.ndarray:
 
 def _small_value(member: Member, values: np.ndarray, node: Dataset, where: str) -> Any:
     try:
-        return decode_value(member.dtype, bool(member.dims), values, node.dtype)
+        return decode_value(member.dtype, values, node.dtype)
     except (ValueError, TypeError) as exc:
         raise InvalidStoreError(f"{where}: not a valid {member.dtype or 'value'}: {exc}") from exc
 

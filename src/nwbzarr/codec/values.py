@@ -66,7 +66,7 @@ def encode_attribute(value: Any) -> Any:
     return numbers_as_array(list(value) if isinstance(value, tuple) else value)
 
 
-def decode_value(schema_dtype: str | None, dims: bool, data: np.ndarray, tree_dtype: DataType) -> Any:
+def decode_value(schema_dtype: str | None, data: np.ndarray, tree_dtype: DataType) -> Any:
     """The model's Python form of a small dataset already read into memory."""
     if schema_dtype == "isodatetime":
         if data.ndim == 0:

@@ -7,7 +7,7 @@ import math
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, Self, TypeVar, dataclass_transform
+from typing import Any, ClassVar, TypeVar, dataclass_transform
 
 import numpy as np
 
@@ -457,6 +457,3 @@ class Data(Container):
     def __len__(self) -> int:
         data = getattr(self, "data", None)
         return 0 if data is None else len(data)
-
-    def _replace(self, **changes: Any) -> Self:
-        return dataclasses.replace(self, **changes)

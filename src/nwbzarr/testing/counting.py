@@ -31,6 +31,10 @@ class CountingStore(WrapperStore[Store]):
         """Reads of chunk data (anything but ``zarr.json`` metadata and the write manifest)."""
         return sum(n for key, n in self.gets.items() if not key.endswith(("zarr.json", "nwbzarr.json")))
 
+    # zarr's own range coalescer over ``self.get``, so ranged reads inside shards are counted too
+    # (WrapperStore would hand them straight to the wrapped store)
+    get_ranges = Store.get_ranges  # type: ignore[assignment]  # same call, defaults spelled out
+
     def _with_store(self, store: Store) -> CountingStore:
         return type(self)(store)
 

@@ -63,15 +63,6 @@ class Dataset:
             return self.data.read()
         return np.asarray(self.data)
 
-    @property
-    def value(self) -> Any:
-        """A scalar dataset's value as a Python object (str, float, int, Reference...)."""
-        out = self.read()
-        if out.ndim != 0:
-            raise InvalidStoreError(f"expected a scalar dataset, found shape {out.shape}")
-        item: Any = out[()]
-        return item.item() if isinstance(item, np.generic) else item
-
 
 @dataclass(kw_only=True, eq=False)
 class Group:
