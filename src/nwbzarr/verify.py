@@ -16,6 +16,7 @@ import zarr
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
+from nwbzarr.backends.zarr_v3.lock import LOCK_KEY
 from nwbzarr.backends.zarr_v3.manifest import read_manifest
 from nwbzarr.errors import StoreNotFoundError
 from nwbzarr.progress import NO_PROGRESS, Callback
@@ -63,6 +64,10 @@ def verify(
     if not store_exists(store):
         raise StoreNotFoundError(f"{where}: no Zarr store here")
     manifest = read_manifest(store)
+    if manifest is None and sync(store.exists(LOCK_KEY)) and not sync(store.exists("zarr.json")):
+        report = VerifyReport(target=where, state="writing")
+        report.problems.append(f"{LOCK_KEY}: a write began here and never finished (it left only its lock)")
+        return report
     if manifest is None:
         report = VerifyReport(target=where, state="no manifest (not written by nwbzarr): decoded every chunk")
         _decode_all(store, report, progress)

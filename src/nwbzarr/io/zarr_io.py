@@ -64,6 +64,10 @@ class NWBZarrIO(NWBIO):
                 f"{self.where} is a non-empty folder that is not a Zarr store; refusing to overwrite it"
             )
         self._created = not exists
+        if self.mode == "a":  # an append that was killed is rolled back (or its commit finished) first
+            backend = ZarrBackend(self.store, where=self.where, allow_pickle=allow_pickle)
+            backend.recover()
+            self._backend = backend
 
     def _open_backend(self, *, for_write: bool) -> Backend:
         return ZarrBackend(self.store, where=self.where, allow_pickle=self.allow_pickle)

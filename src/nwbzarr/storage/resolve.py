@@ -39,6 +39,9 @@ def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str,
         # s3fs splits a whole-object read into concurrent ranges after a HEAD for the size; zarr objects
         # are small and zarr already reads many at once, so one GET per object is both fewer and faster
         options.setdefault("max_concurrency", 1)
+        # a listing cached by a long-lived process goes stale when another process rewrites the store;
+        # nwbzarr lists rarely (consolidated metadata), so it always asks the server
+        options.setdefault("use_listings_cache", False)
         # transient 5xx answers and dropped connections are retried with backoff; a stalled or dead
         # endpoint fails after the timeouts instead of hanging
         config = dict(options.get("config_kwargs") or {})
@@ -49,12 +52,20 @@ def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str,
     return FsspecStore.from_url(text, storage_options=options, read_only=read_only)
 
 
+#: what marks a store: a v3 or v2 root, or the manifest and lock an nwbzarr writer puts before anything else
+#: (so a write killed before its root existed still reads as an incomplete store, not as nothing)
+_ROOT_MARKERS = ("zarr.json", ".zgroup", "nwbzarr.json", "nwbzarr.lock")
+
+
 async def _has_root(store: Store) -> bool:
-    return await store.exists("zarr.json") or await store.exists(".zgroup")
+    for key in _ROOT_MARKERS:
+        if await store.exists(key):
+            return True
+    return False
 
 
 def store_exists(store: Store) -> bool:
-    """Whether a Zarr hierarchy (v3 or v2) already has its root in ``store``."""
+    """Whether a Zarr hierarchy (v3 or v2), or an interrupted nwbzarr write of one, is in ``store``."""
     from zarr.core.sync import sync
 
     try:

@@ -9,25 +9,38 @@ from typing import Any
 
 import zarr
 from zarr.abc.store import Store
+from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend, Capabilities
 from nwbzarr.backends.zarr_v2.reader import read_v2_tree
 from nwbzarr.backends.zarr_v3.lock import LOCK_KEY, write_lock
-from nwbzarr.backends.zarr_v3.manifest import CheckedStore, ManifestStore, check_complete, read_manifest, write_state
+from nwbzarr.backends.zarr_v3.manifest import (
+    MANIFEST_KEY,
+    CheckedStore,
+    ManifestStore,
+    RootCapture,
+    check_complete,
+    checksum,
+    clear_journal,
+    read_manifest,
+    write_state,
+)
 from nwbzarr.backends.zarr_v3.reader import read_tree
+from nwbzarr.backends.zarr_v3.recovery import recover
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
 from nwbzarr.errors import (
+    IncompleteStoreError,
     InvalidStoreError,
     LegacyStoreError,
     ReadOnlyError,
     StorageError,
+    StoreLockedError,
     StoreNotFoundError,
     UnsafeDataError,
 )
 from nwbzarr.progress import Callback
-from nwbzarr.storage import store_exists
 from nwbzarr.tree.nodes import Group
 
 __all__ = ["ZarrBackend"]
@@ -62,7 +75,13 @@ class ZarrBackend(Backend):
                     use_consolidated=None,
                 )
             except FileNotFoundError:
-                if store_exists(self.store):  # only a v2 root is there
+                if _holds(self.store, LOCK_KEY):  # a first write that died before it wrote its manifest
+                    raise IncompleteStoreError(
+                        f"{self.where} is incomplete: a write began here and never finished (only its lock "
+                        f"{LOCK_KEY} is left). Write it again with mode 'w' (or convert with overwrite) to replace "
+                        "it, or delete the store"
+                    ) from None
+                if _holds(self.store, ".zgroup"):  # only a v2 root is there
                     raise LegacyStoreError(
                         f"{self.where} is a Zarr v2 store (hdmf-zarr <= 0.13): open it read-only with the legacy "
                         "reader or upgrade it with `nwbzarr convert`"
@@ -103,6 +122,8 @@ class ZarrBackend(Backend):
             self._write_tree(tree, append=append, progress=progress)
 
     def _write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
+        if append:
+            recover(self.store, self.where)  # an earlier append that was killed is undone (or finished) first
         previous = read_manifest(self.store)
         if append:
             check_complete(previous, self.where)  # never append to a store whose first write broke off
@@ -112,8 +133,10 @@ class ZarrBackend(Backend):
             root = zarr.open_group(recorder, mode="r+", zarr_format=3)
         else:
             existing = set()
-            self._clear(keep=LOCK_KEY)
+            # mark the store unfinished before anything of the old content goes: a writer killed while
+            # clearing leaves a store that reads as incomplete, never as the old file with holes in it
             started = write_state(self.store, "writing")
+            self._clear(keep={LOCK_KEY, MANIFEST_KEY})
             recorder = ManifestStore(self.store)
             root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
         progress.set_total(payload_bytes(tree))
@@ -132,6 +155,8 @@ class ZarrBackend(Backend):
             return self._append_rows(appends, progress=progress)
 
     def _append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
+        recover(self.store, self.where)
+        self._root = None
         previous = read_manifest(self.store)
         check_complete(previous, self.where)
         started = write_state(self.store, "appending", previous=previous)
@@ -148,25 +173,45 @@ class ZarrBackend(Backend):
         return grown
 
     def _finish(self, recorder: ManifestStore, started: dict[str, Any]) -> None:
+        """Commit: manifest "committing" (with the new root), the consolidated root, manifest "complete"."""
+        capture = RootCapture(recorder)
         with warnings.catch_warnings():  # the listing meets our manifest, which is not a zarr node
-            warnings.filterwarnings("ignore", message="Object at nwbzarr.(json|lock) is not recognized")
+            warnings.filterwarnings("ignore", message="Object at nwbzarr.(json|lock|journal) is not recognized")
             warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
-            zarr.consolidate_metadata(recorder, zarr_format=3)  # readers see the new state from here on
-        write_state(self.store, "complete", objects=recorder.objects, previous=started)
+            zarr.consolidate_metadata(capture, zarr_format=3)
+        root = capture.captured()
+        objects = {**recorder.objects, "zarr.json": checksum(root)}
+        committing = write_state(self.store, "committing", objects=objects, previous=started, root=root)
+        prototype = default_buffer_prototype()
+        sync(self.store.set("zarr.json", prototype.buffer.from_bytes(root)))  # readers see the new state now
+        sync(clear_journal(self.store))
+        write_state(self.store, "complete", objects=objects, previous=committing)
         self._root = None
 
-    def _clear(self, *, keep: str) -> None:
-        """Remove everything in the store but ``keep`` (the lock of the write that clears it)."""
+    def recover(self) -> str | None:
+        """Roll an interrupted append back (or its commit forward); see :mod:`.recovery`."""
+        if self.store.read_only or (read_manifest(self.store) or {}).get("state") not in ("appending", "committing"):
+            return None
+        try:
+            with write_lock(self.store, self.where):
+                outcome = recover(self.store, self.where)
+        except StoreLockedError:  # the append is alive, not interrupted: its writer will commit it
+            return None
+        self._root = None
+        return outcome
+
+    def _clear(self, *, keep: set[str]) -> None:
+        """Remove everything in the store but ``keep`` (the lock and manifest of the write that clears it)."""
         if isinstance(self.store, LocalStore):
             root = Path(self.store.root)
             for child in root.iterdir() if root.is_dir() else ():
-                if child.name != keep:
+                if child.name not in keep:
                     shutil.rmtree(child) if child.is_dir() else child.unlink()
         elif self.store.supports_deletes:
 
             async def _delete_all() -> None:
                 async for key in self.store.list():
-                    if key != keep:
+                    if key not in keep:
                         await self.store.delete(key)
 
             sync(_delete_all())
@@ -181,3 +226,10 @@ class ZarrBackend(Backend):
 
     def close(self) -> None:
         self._root = None
+
+
+def _holds(store: Store, key: str) -> bool:
+    try:
+        return bool(sync(store.exists(key)))
+    except OSError:
+        return False

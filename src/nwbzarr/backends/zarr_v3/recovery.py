@@ -1,0 +1,92 @@
+"""Finish or undo an append that was interrupted, so the next writer starts from a complete store.
+
+An append killed before its commit (manifest ``"appending"``) is rolled **back**: metadata documents it
+overwrote get their old bytes from the journal, chunks it rewrote (the last, partly filled ones, whose
+old rows it kept) get their checksums renewed, and objects it added are deleted, so nothing of it can
+surface later. An append killed during its commit (``"committing"``: every object was written) is
+rolled **forward**: the consolidated root document from the manifest is written if it is not there yet.
+Either way the store ends ``"complete"`` and verifies.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+from zarr.abc.store import Store
+from zarr.core.buffer import default_buffer_prototype
+from zarr.core.sync import sync
+
+from nwbzarr.backends.zarr_v3.lock import LOCK_KEY
+from nwbzarr.backends.zarr_v3.manifest import (
+    JOURNAL_PREFIX,
+    MANIFEST_KEY,
+    checksum,
+    clear_journal,
+    read_manifest,
+    write_state,
+)
+from nwbzarr.errors import InvalidStoreError
+
+__all__ = ["recover"]
+
+Outcome = Literal["rolled back", "rolled forward"]
+
+
+def recover(store: Store, where: str) -> Outcome | None:
+    """Repair an interrupted append (the caller holds the write lock); ``None`` if there was none."""
+    manifest = read_manifest(store)
+    state = (manifest or {}).get("state")
+    if manifest is None or state not in ("appending", "committing"):
+        return None
+    if state == "committing":
+        sync(_roll_forward(store, manifest, where))
+        outcome: Outcome = "rolled forward"
+    else:
+        sync(_roll_back(store, manifest, where))
+        # the renewed checksums are saved before the journal goes: a repair killed midway can run again
+        manifest = write_state(store, "appending", previous=manifest) | {"started": manifest.get("started")}
+        outcome = "rolled back"
+    sync(clear_journal(store))
+    write_state(store, "complete", objects=manifest["objects"], previous=manifest)
+    return outcome
+
+
+async def _roll_forward(store: Store, manifest: dict[str, Any], where: str) -> None:
+    root = manifest.get("root")
+    expected = (manifest.get("objects") or {}).get("zarr.json")
+    if not isinstance(root, str) or expected is None:
+        raise InvalidStoreError(f"{where}: {MANIFEST_KEY} is committing but lacks its root document")
+    prototype = default_buffer_prototype()
+    current = await store.get("zarr.json", prototype=prototype)
+    if current is None or checksum(current.to_bytes()) != expected:
+        await store.set("zarr.json", prototype.buffer.from_bytes(root.encode()))
+
+
+async def _roll_back(store: Store, manifest: dict[str, Any], where: str) -> None:
+    objects: dict[str, list[int]] = manifest.setdefault("objects", {})
+    prototype = default_buffer_prototype()
+    async for entry_key in store.list_prefix(JOURNAL_PREFIX):
+        entry = await store.get(entry_key, prototype=prototype)
+        if entry is None:
+            continue
+        try:
+            record = json.loads(entry.to_bytes())
+            key, old = record["key"], record["old"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise InvalidStoreError(f"{where}: journal entry {entry_key} is unreadable ({exc})") from exc
+        if isinstance(old, str):
+            await store.set(key, prototype.buffer.from_bytes(old.encode()))
+            objects[key] = checksum(old.encode())
+        else:  # a rewritten chunk keeps its old rows: renew its checksum
+            current = await store.get(key, prototype=prototype)
+            if current is not None:
+                objects[key] = checksum(current.to_bytes())
+    if manifest.get("whole"):  # the list covers the store: what is not on it was added by the append
+        leftovers = [key async for key in store.list() if key not in objects and not _bookkeeping(key)]
+        for key in leftovers:
+            await store.delete(key)
+
+
+def _bookkeeping(key: str) -> bool:
+    return key in (MANIFEST_KEY, LOCK_KEY) or key.startswith(JOURNAL_PREFIX)
