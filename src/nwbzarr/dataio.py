@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from nwbzarr.tree.layout import Compression, Layout
+from nwbzarr.tree.layout import Access, Compression, Layout
 
 __all__ = ["DataIO"]
 
@@ -13,6 +13,10 @@ class DataIO:
     """Data plus how to store it, like PyNWB's ``H5DataIO`` / hdmf-zarr's ``ZarrDataIO``.
 
     >>> TwoPhotonSeries(..., data=DataIO(movie, chunks=(8, 64, 64), shards=(256, 512, 512)))
+    >>> TwoPhotonSeries(..., data=DataIO(movie, access="traces"))  # the policy's preset for ROI traces
+
+    ``access`` (``"balanced"``, ``"frames"``, ``"traces"``) chooses among the default layouts of
+    :mod:`nwbzarr.policy` when ``chunks`` is not given.
 
     The wrapper is transparent for validation (``shape``, ``dtype``, ``len``, slicing).
     """
@@ -24,11 +28,12 @@ class DataIO:
         chunks: tuple[int, ...] | None = None,
         shards: tuple[int, ...] | None = None,
         compression: Compression | str | None = None,
+        access: Access = "balanced",
     ) -> None:
         if isinstance(compression, str):
             compression = Compression(codec=compression)  # type: ignore[arg-type]
         self.data = data
-        self.layout = Layout(chunks=chunks, shards=shards, compression=compression)
+        self.layout = Layout(chunks=chunks, shards=shards, compression=compression, access=access)
 
     @property
     def shape(self) -> tuple[int, ...]:

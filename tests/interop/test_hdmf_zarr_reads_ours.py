@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -47,7 +48,7 @@ def test_full_metadata_and_sharded_movie(tutorial_file: NWBFile, store_path: Pat
     plane = tutorial_file.imaging_planes["ImagingPlane"]
     from nwbzarr.model import TwoPhotonSeries
 
-    movie = np.random.default_rng(2).poisson(200, size=(256, 128, 128)).astype(np.uint16)
+    movie = np.random.default_rng(2).poisson(200, size=(512, 128, 128)).astype(np.uint16)  # 16 MiB: sharded
     tutorial_file.add_acquisition(
         TwoPhotonSeries(
             name="movie",
@@ -69,7 +70,10 @@ def test_full_metadata_and_sharded_movie(tutorial_file: NWBFile, store_path: Pat
     io, theirs = _pynwb_read(store_path)
     try:
         assert_same_as_pynwb(tutorial_file, theirs)
+        meta = json.loads((store_path / "acquisition" / "movie" / "data" / "zarr.json").read_text())
+        assert meta["codecs"][0]["name"] == "sharding_indexed"  # written by nwbzarr's own shard writer
         assert np.array_equal(theirs.acquisition["movie"].data[100], movie[100])  # type: ignore[attr-defined]
+        assert np.array_equal(theirs.acquisition["movie"].data[:], movie)  # type: ignore[attr-defined]
         assert theirs.subject.species == "Mus musculus"  # type: ignore[attr-defined]
     finally:
         io.close()  # type: ignore[attr-defined]

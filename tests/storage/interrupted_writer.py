@@ -4,7 +4,8 @@
 
 OP is ``write`` (the small tutorial file plus a multi-chunk movie, mode 'w'), ``append`` (a new series in
 mode 'a'), ``append_frames`` (frames added to TwoPhotonSeries1 in mode 'a') or ``convert`` (SOURCE, an
-HDF5 file, to TARGET). AT is the store change before which the process SIGKILLs itself (0: never).
+HDF5 file, to TARGET). AT is the store change before which the process SIGKILLs itself (0: never), or
+``KEY:N``, the N-th change of one key.
 Prints ``changes N`` when the operation finished.
 """
 
@@ -56,9 +57,10 @@ def new_frames() -> np.ndarray:
 
 
 def main() -> None:
-    op, target, at, options = sys.argv[1], sys.argv[2], int(sys.argv[3]), json.loads(sys.argv[4]) or None
+    op, target, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[4]) or None
+    key, _, at = sys.argv[3].rpartition(":")
     mode = "a" if op.startswith("append") else "w"
-    store = KillSwitchStore(make_store(target, read_only=False, storage_options=options), at=at)
+    store = KillSwitchStore(make_store(target, read_only=False, storage_options=options), at=int(at), key=key or None)
     if op == "convert":
         convert(sys.argv[5], store, dst_format="zarr", overwrite=True)
     else:

@@ -68,7 +68,7 @@ def place(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
     return Place("s3", server.storage_options(), lambda name: f"s3://lab/killed-{next(_names)}-{name}.nwb.zarr")
 
 
-def _run(op: str, target: str, at: int, place: Place, source: Path | None) -> subprocess.CompletedProcess[str]:
+def _run(op: str, target: str, at: int | str, place: Place, source: Path | None) -> subprocess.CompletedProcess[str]:
     driver_op = "write" if op == "overwrite" else op  # the same write, over an existing store
     argv = [sys.executable, str(_DRIVER), driver_op, target, str(at), json.dumps(place.options)]
     if source is not None:
@@ -205,7 +205,7 @@ def test_a_killed_append_never_surfaces_through_a_later_different_append(place: 
     """Frames half-appended by a killed writer stay invisible when the next append adds something else."""
     target = place.make_target("mixed")
     _prepare("append_frames", target, place)
-    run = _run("append_frames", target, 8, place, None)  # after the new frames, before the commit
+    run = _run("append_frames", target, "nwbzarr.json:2", place, None)  # after the new frames, before the commit
     assert run.returncode == -9, run.stderr
     manifest = read_manifest(make_store(target, read_only=True, storage_options=place.options))
     assert manifest is not None and manifest["state"] == "appending"  # the point is still before the commit

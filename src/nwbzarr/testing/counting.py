@@ -20,11 +20,13 @@ class CountingStore(WrapperStore[Store]):
         super().__init__(store)
         self.gets: Counter[str] = Counter()
         self.lists = 0
+        self.bytes_read = 0  # bytes of every get (whole objects and ranges)
 
     def reset(self) -> None:
         """Forget the counts so far."""
         self.gets.clear()
         self.lists = 0
+        self.bytes_read = 0
 
     @property
     def chunk_gets(self) -> int:
@@ -41,7 +43,9 @@ class CountingStore(WrapperStore[Store]):
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
         """Count, then read from the wrapped store."""
         self.gets[key] += 1
-        return await self._store.get(key, prototype, byte_range)
+        value = await self._store.get(key, prototype, byte_range)
+        self.bytes_read += len(value) if value is not None else 0
+        return value
 
     async def get_partial_values(
         self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]

@@ -100,7 +100,8 @@ class CountingProxy:
                     self.send_response(status)
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()
-                    self.wfile.write(payload)
+                    if self.command != "HEAD":  # a body after a HEAD answer would corrupt the connection
+                        self.wfile.write(payload)
                     return
                 upstream = http.client.HTTPConnection(*proxy.target, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
@@ -111,7 +112,9 @@ class CountingProxy:
                 for key, value in response.getheaders():
                     if key.lower() not in _HOP_BY_HOP and key.lower() != "content-length":
                         self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
+                # a HEAD answer has no body but announces the object's size: pass the upstream length on
+                announced = response.getheader("Content-Length") if self.command == "HEAD" else None
+                self.send_header("Content-Length", announced or str(len(payload)))
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(payload)

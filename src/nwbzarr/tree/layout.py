@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Compression", "Layout"]
+__all__ = ["Access", "Compression", "Layout"]
 
 Shuffle = Literal["none", "byte", "bit"]
+#: which reads the default layout of an imaging series favours (see :mod:`nwbzarr.policy`)
+Access = Literal["balanced", "frames", "traces"]
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -35,14 +37,18 @@ class Compression:
 class Layout:
     """Chunk shape, optional shard shape (a multiple of the chunk shape), and compression.
 
-    ``None`` means "let the writer's policy decide".
+    ``None`` means "let the writer's policy decide"; ``access`` picks the policy's preset for
+    imaging series when chunks are not given.
     """
 
     chunks: tuple[int, ...] | None = None
     shards: tuple[int, ...] | None = None
     compression: Compression | None = None
+    access: Access = "balanced"
 
     def __post_init__(self) -> None:
+        if self.access not in ("balanced", "frames", "traces"):
+            raise ValueError(f"Layout: access must be 'balanced', 'frames' or 'traces', got {self.access!r}")
         for what, shape in (("chunks", self.chunks), ("shards", self.shards)):
             if shape is not None and any((not isinstance(n, int)) or n < 1 for n in shape):
                 raise ValueError(f"Layout: {what} must be positive integers, got {shape}")

@@ -90,6 +90,15 @@ class ManifestStore(WrapperStore[Store]):
     def _with_store(self, store: Store) -> ManifestStore:
         return type(self)(store, record=self.record)
 
+    @property
+    def wrapped(self) -> Store:
+        """The store underneath, for writers in other processes (they report checksums with :meth:`add`)."""
+        return self._store
+
+    def add(self, objects: dict[str, list[int]]) -> None:
+        """Record objects written around this store (new objects only: nothing to journal)."""
+        self.record.objects.update(objects)
+
     async def set(self, key: str, value: Buffer) -> None:
         data = value.to_bytes()
         if _bookkeeping(key):

@@ -23,14 +23,27 @@ from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Reference
 from nwbzarr.tree.values import from_storage
 
-__all__ = ["ZarrLazyArray", "read_tree"]
+__all__ = ["READ_COALESCE_GAP", "ZarrLazyArray", "read_tree"]
+
+
+#: inner chunks of a shard closer than this are fetched in one ranged request. zarr's default (1 MiB)
+#: merges the chunks of one tile across time with every other tile of the slabs between them (a time
+#: course then reads whole shards); 64 KiB still merges neighbours and small holes, so a frame, whose
+#: chunks nwbzarr lays out adjacently, stays one request
+READ_COALESCE_GAP = 64 * 1024
+
+
+def _read_config(array: zarr.Array[Any]) -> zarr.Array[Any]:
+    if array.shards is None:
+        return array
+    return array.with_config({"sharding_coalesce_max_gap_bytes": READ_COALESCE_GAP})
 
 
 class ZarrLazyArray(LazyArray):
     """A zarr array seen through the tree's types; slicing reads only the chunks it touches."""
 
     def __init__(self, array: zarr.Array[Any], dtype: DataType, path: str) -> None:
-        self._array = array
+        self._array = _read_config(array)
         self._dtype = dtype
         self.path = path
 
@@ -49,7 +62,7 @@ class ZarrLazyArray(LazyArray):
 
     def rebind(self, array: zarr.Array[Any]) -> None:
         """Point at ``array`` (the same node after it grew)."""
-        self._array = array
+        self._array = _read_config(array)
 
     @property
     def zarr_array(self) -> zarr.Array[Any]:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -13,6 +15,9 @@ from nwbzarr.abc.array import LazyArray
 from nwbzarr.backends.zarr_v3.attributes import encode_attrs, links_attr
 from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
 from nwbzarr.backends.zarr_v3.dtypes import dtype_hint, storage_dtype, to_storage
+from nwbzarr.backends.zarr_v3.manifest import ManifestStore
+from nwbzarr.backends.zarr_v3.parallel import is_dask_array, write_dask_shards
+from nwbzarr.backends.zarr_v3.shards import ShardWriter, default_pool
 from nwbzarr.blocks import block_shape, iter_regions, read_region
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
 from nwbzarr.errors import ValidationError
@@ -137,7 +142,7 @@ class TreeWriter:
             chunks = given.chunks or tuple(max(1, n) for n in shape)
             return Layout(chunks=chunks, compression=None)
         dtype = np.dtype(ds.dtype)  # type: ignore[arg-type]
-        policy = default_layout(shape, dtype)
+        policy = default_layout(shape, dtype, given.access)
         chunks = given.chunks or policy.chunks or shape
         shards = given.shards if given.chunks else (given.shards or policy.shards)
         if chunks is not None and shards is not None and any(s % c for s, c in zip(shards, chunks, strict=True)):
@@ -149,12 +154,28 @@ class TreeWriter:
             return
         unit = layout.shards or layout.chunks or ds.shape
         itemsize = np.dtype(zdtype).itemsize if not isinstance(zdtype, type) else 64
+        if is_dask_array(ds.data) and self._write_dask(arr, ds.data):
+            return
         block = block_shape(ds.shape, tuple(unit), itemsize, self.budget)
-        for region in iter_regions(ds.shape, block):
-            values = read_region(ds.data, region)
-            arr[region] = to_storage(ds.dtype, values, zdtype)
-            if is_numeric(ds.dtype):
-                self.progress.advance(values.nbytes)
+        with _shard_writer(arr) as shards:
+            for region in iter_regions(ds.shape, block):
+                values = read_region(ds.data, region)
+                stored = to_storage(ds.dtype, values, zdtype)
+                if shards is None or not shards.write(region, stored):
+                    arr[region] = stored
+                if is_numeric(ds.dtype):
+                    self.progress.advance(values.nbytes)
+
+    def _write_dask(self, arr: zarr.Array[Any], data: Any) -> bool:
+        """Shards written by Dask tasks (on a cluster, by its workers); False if the array is not sharded."""
+        recorder = arr.store_path.store
+        if not isinstance(recorder, ManifestStore):
+            return False
+        objects = write_dask_shards(arr, data, recorder.wrapped, progress=self.progress.advance)
+        if objects is None:
+            return False
+        recorder.add(objects)
+        return True
 
     def _fill_stream(self, arr: zarr.Array[Any], stream: FrameStream, layout: Layout) -> None:
         """Write frames as they arrive, one storage unit (shard or chunk depth) at a time.
@@ -165,15 +186,16 @@ class TreeWriter:
         depth = (layout.shards or layout.chunks or arr.shape)[0]
         pending: list[np.ndarray] = []
         held = written = 0
-        for block in stream.blocks():
-            pending.append(block)
-            held += len(block)
-            while held >= depth:
-                rows = np.concatenate(pending)
-                written = self._put_rows(arr, written, rows[:depth])
-                pending, held = ([rows[depth:]], len(rows) - depth) if len(rows) > depth else ([], 0)
-        if held:
-            written = self._put_rows(arr, written, np.concatenate(pending))
+        with _shard_writer(arr) as shards:
+            for block in stream.blocks():
+                pending.append(block)
+                held += len(block)
+                while held >= depth:
+                    rows = np.concatenate(pending)
+                    written = self._put_rows(arr, written, rows[:depth], shards)
+                    pending, held = ([rows[depth:]], len(rows) - depth) if len(rows) > depth else ([], 0)
+            if held:
+                written = self._put_rows(arr, written, np.concatenate(pending), shards)
         if arr.shape[0] != written:
             arr.resize((written, *arr.shape[1:]))
 
@@ -186,25 +208,45 @@ class TreeWriter:
             rows = rows if hasattr(rows, "shape") else np.asarray(rows)
             step = block_shape(tuple(rows.shape), tuple(arr.shards or arr.chunks), arr.dtype.itemsize, self.budget)[0]
             blocks = (read_region(rows, (slice(i, min(i + step, len(rows))),)) for i in range(0, len(rows), step))
-        for item in blocks:
-            block = np.asarray(item)
-            if block.shape[1:] != arr.shape[1:]:
-                raise ValidationError(
-                    f"{arr.path}: new rows have shape {block.shape[1:]}, the array's are {arr.shape[1:]}"
-                )
-            end = written + len(block)
-            arr.resize((end, *arr.shape[1:]))
-            arr[written:end] = block.astype(arr.dtype, copy=False)
-            self.progress.advance(block.nbytes)
-            written = end
+        with _shard_writer(arr) as shards:
+            for item in blocks:
+                block = np.asarray(item)
+                if block.shape[1:] != arr.shape[1:]:
+                    raise ValidationError(
+                        f"{arr.path}: new rows have shape {block.shape[1:]}, the array's are {arr.shape[1:]}"
+                    )
+                end = written + len(block)
+                arr.resize((end, *arr.shape[1:]))
+                region = (slice(written, end), *(slice(0, n) for n in arr.shape[1:]))
+                stored = block.astype(arr.dtype, copy=False)
+                if shards is None or not shards.write(region, stored):
+                    arr[written:end] = stored
+                self.progress.advance(block.nbytes)
+                written = end
 
-    def _put_rows(self, arr: zarr.Array[Any], start: int, rows: np.ndarray) -> int:
+    def _put_rows(self, arr: zarr.Array[Any], start: int, rows: np.ndarray, shards: ShardWriter | None) -> int:
         end = start + len(rows)
         if arr.shape[0] < end:
             arr.resize((max(end, 2 * arr.shape[0]), *arr.shape[1:]))
-        arr[start:end] = rows
+        region = (slice(start, end), *(slice(0, n) for n in arr.shape[1:]))
+        if shards is None or not shards.write(region, rows):
+            arr[start:end] = rows
         self.progress.advance(rows.nbytes)
         return end
+
+
+@contextmanager
+def _shard_writer(arr: zarr.Array[Any]) -> Iterator[ShardWriter | None]:
+    """A ShardWriter for a sharded array nwbzarr can encode itself (else ``None``), with its threads."""
+    with default_pool() as pool:
+        writer = ShardWriter(arr, pool)
+        if writer.encode is None:
+            yield None
+            return
+        try:
+            yield writer
+        finally:
+            writer.flush()
 
 
 def _itemsize(dtype: DataType) -> int:

@@ -1,0 +1,65 @@
+"""The whole-shard writer: byte-compatible with zarr's sharding codec, C-ordered, and used only where it fits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import zarr
+from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
+
+from nwbzarr.backends.zarr_v3.shards import ShardWriter, default_pool
+
+
+def _array(path: Path, shape: tuple[int, ...], compressors: list[object]) -> zarr.Array:  # type: ignore[type-arg]
+    return zarr.create_array(
+        path, shape=shape, chunks=(4, 8, 8), shards=(16, 16, 16), dtype="uint16", compressors=compressors, fill_value=0
+    )
+
+
+@pytest.mark.parametrize(
+    "compressors",
+    [[BloscCodec(cname="zstd", clevel=3, shuffle="bitshuffle", typesize=2)], [ZstdCodec(level=1)], [GzipCodec()], []],
+    ids=["blosc", "zstd", "gzip", "none"],
+)
+@pytest.mark.parametrize("shape", [(32, 16, 16), (37, 13, 16)], ids=["whole", "ragged"])
+def test_shards_written_directly_read_back_through_zarr(
+    tmp_path: Path, compressors: list[object], shape: tuple[int, ...]
+) -> None:
+    values = np.random.default_rng(1).integers(0, 5000, shape, dtype=np.uint16)
+    array = _array(tmp_path / "a.zarr", shape, compressors)
+    with default_pool() as pool:
+        writer = ShardWriter(array, pool)
+        for start in range(0, shape[0], 16):
+            region = (slice(start, min(start + 16, shape[0])), slice(0, shape[1]), slice(0, shape[2]))
+            assert writer.write(region, values[region])
+        writer.flush()
+    assert np.array_equal(zarr.open_array(tmp_path / "a.zarr", mode="r")[:], values)
+
+
+def test_a_frames_chunks_are_adjacent_in_the_shard(tmp_path: Path) -> None:
+    """C order: the chunks of one time slab come one after another, so a frame is one ranged read."""
+    array = _array(tmp_path / "a.zarr", (16, 16, 16), [ZstdCodec(level=1)])
+    with default_pool() as pool:
+        writer = ShardWriter(array, pool)
+        assert writer.write((slice(0, 16), slice(0, 16), slice(0, 16)), np.ones((16, 16, 16), np.uint16))
+        writer.flush()
+    raw = (tmp_path / "a.zarr" / "c" / "0" / "0" / "0").read_bytes()
+    index = np.frombuffer(raw[-(4 * 2 * 2 * 16 + 4) : -4], dtype="<u8").reshape(4, 2, 2, 2)
+    offsets = index[..., 0].ravel()
+    assert np.all(np.diff(offsets.astype(np.int64)) > 0)  # increasing in C order of (time, row, column)
+
+
+def test_misaligned_blocks_are_left_to_zarr(tmp_path: Path) -> None:
+    array = _array(tmp_path / "a.zarr", (32, 16, 16), [ZstdCodec(level=1)])
+    with default_pool() as pool:
+        writer = ShardWriter(array, pool)
+        assert not writer.write((slice(4, 20), slice(0, 16), slice(0, 16)), np.ones((16, 16, 16), np.uint16))
+        assert not writer.write((slice(0, 8), slice(0, 16), slice(0, 16)), np.ones((8, 16, 16), np.uint16))
+
+
+def test_unsharded_arrays_are_not_taken(tmp_path: Path) -> None:
+    plain = zarr.create_array(tmp_path / "p.zarr", shape=(8, 8), chunks=(4, 4), dtype="uint16")
+    with default_pool() as pool:
+        assert ShardWriter(plain, pool).encode is None
