@@ -126,7 +126,7 @@ def test_user_chunks_and_compression(store_path: Path, tutorial_file: NWBFile) -
     _write(tutorial_file, store_path)
     meta = json.loads((store_path / "acquisition/t/data/zarr.json").read_text())
     assert meta["chunk_grid"]["configuration"]["chunk_shape"] == [25, 7]
-    assert [c["name"] for c in meta["codecs"]] == ["bytes", "gzip"]
+    assert [c["name"] for c in meta["codecs"]] == ["bytes", "gzip", "crc32c"]
     assert np.array_equal(_read(store_path).acquisition["t"].data[:], traces)  # type: ignore[attr-defined]
 
 

@@ -38,6 +38,11 @@ def _numcodec(codecs: Sequence[Any]) -> Callable[[np.ndarray], bytes] | None:
     if not codecs or not isinstance(codecs[0], BytesCodec) or codecs[0].endian not in (None, "little"):
         return None
     rest = list(codecs[1:])
+    if rest and isinstance(rest[-1], Crc32cCodec):  # a checksum of each encoded chunk, appended
+        inner = _numcodec([codecs[0], *rest[:-1]])
+        if inner is None:
+            return None
+        return lambda chunk: _with_crc32c(inner(chunk))
     if not rest:
         return lambda chunk: chunk.tobytes()
     if len(rest) != 1:
@@ -58,6 +63,11 @@ def _numcodec(codecs: Sequence[Any]) -> Callable[[np.ndarray], bytes] | None:
     else:
         return None
     return lambda chunk: bytes(encoder.encode(chunk))
+
+
+def _with_crc32c(data: bytes) -> bytes:
+    checksum: int = google_crc32c.value(data)
+    return data + checksum.to_bytes(4, "little")
 
 
 class ShardWriter:
@@ -144,8 +154,7 @@ class ShardWriter:
                 parts.append(data)
                 offset += len(data)
         index_bytes = index.tobytes()
-        parts.append(index_bytes)
-        parts.append(google_crc32c.value(index_bytes).to_bytes(4, "little"))
+        parts.append(_with_crc32c(index_bytes))
         return b"".join(parts)
 
     def _chunk(self, block: np.ndarray, coords: tuple[int, ...], present: tuple[int, ...]) -> bytes | None:

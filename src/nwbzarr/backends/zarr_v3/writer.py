@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import zarr
+from zarr.codecs import Crc32cCodec
 
 from nwbzarr import blocks
 from nwbzarr.abc.array import LazyArray
@@ -114,7 +115,7 @@ class TreeWriter:
             dtype=zdtype,
             chunks=layout.chunks or "auto",
             shards=layout.shards,
-            compressors=zarr_compressors(layout.compression, _itemsize(ds.dtype)) if layout.compression else "auto",
+            compressors=self._compressors(ds, layout),
             fill_value=_fill(ds.dtype),
             attributes=attrs,
             overwrite=True,  # only nodes absent from the last complete state are created
@@ -123,6 +124,19 @@ class TreeWriter:
             self._fill_stream(arr, stream, layout)
         else:
             self._fill_data(arr, ds, zdtype, layout)
+
+    @staticmethod
+    def _compressors(ds: Dataset, layout: Layout) -> Any:
+        """The array's codec chain: the compression, then a CRC-32C of every chunk for numbers.
+
+        The checksum (Zarr's standard ``crc32c`` codec, 4 bytes a chunk) makes a read of a chunk whose
+        bytes changed since they were written an error instead of silently wrong numbers: Blosc and LZ4
+        frames carry no checksum of their own.
+        """
+        if layout.compression is None:
+            return "auto"
+        chain = zarr_compressors(layout.compression, _itemsize(ds.dtype))
+        return [*chain, Crc32cCodec()] if is_numeric(ds.dtype) else chain
 
     def _scalar(self, zgroup: zarr.Group, name: str, ds: Dataset, zdtype: Any, attrs: dict[str, Any]) -> None:
         """A 0-d dataset keeps its value as the fill value and stores no chunk: reading it costs no request."""
