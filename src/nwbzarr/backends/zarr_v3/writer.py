@@ -179,6 +179,7 @@ class TreeWriter:
                     arr[region] = stored
                 if is_numeric(ds.dtype):
                     self.progress.advance(values.nbytes)
+                del values, stored  # one block in memory at a time, not two while the next is read
 
     def _write_dask(self, arr: zarr.Array[Any], data: Any) -> bool:
         """Shards written by Dask tasks (on a cluster, by its workers); False if the array is not sharded."""
@@ -206,8 +207,11 @@ class TreeWriter:
                 held += len(block)
                 while held >= depth:
                     rows = np.concatenate(pending)
+                    pending.clear()  # the frames now live in ``rows`` only
                     written = self._put_rows(arr, written, rows[:depth], shards)
-                    pending, held = ([rows[depth:]], len(rows) - depth) if len(rows) > depth else ([], 0)
+                    # a copy of the remainder, so that the shard's rows are freed now
+                    pending, held = ([rows[depth:].copy()], len(rows) - depth) if len(rows) > depth else ([], 0)
+                    del rows
             if held:
                 written = self._put_rows(arr, written, np.concatenate(pending), shards)
         if arr.shape[0] != written:
