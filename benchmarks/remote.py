@@ -281,7 +281,7 @@ def main() -> int:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--cells", type=int, default=300)
     parser.add_argument("--latency", type=float, default=0.02, help="seconds added per request by the proxy")
-    parser.add_argument("--skip", nargs="*", default=[], help="contenders to skip, by name")
+    parser.add_argument("--skip", nargs="*", default=[], help="contenders or readers to skip, by name")
     parser.add_argument("--no-convert", action="store_true", help="skip the HDF5 -> Zarr conversion comparison")
     parser.add_argument("--no-coalescing", action="store_true", help="skip the subchunk order / coalescing table")
     parser.add_argument("--stock-moto", action="store_true", help="do not patch moto's whole-object ranged GETs")
@@ -337,6 +337,8 @@ def main() -> int:
                     if has_remfile:
                         readers.append((f"{name}, remfile", open_pynwb_remfile))
                 for label, reader_open in readers:
+                    if label in args.skip:  # e.g. "PyNWB HDF5 gzip-4, remfile": its Dask mean takes many minutes
+                        continue
                     result = Remote(name=label, stored_bytes=stored, objects=objects, layout=layout)
                     print(f"  reading: {label} ...", file=sys.stderr)
                     try:
