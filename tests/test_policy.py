@@ -52,6 +52,10 @@ def test_each_preset_serves_its_reads(
         store.reset()
         assert np.array_equal(data[:, 96:128, 96:128], movie[:, 96:128, 96:128])
         trace = (store.chunk_gets, store.bytes_read)
+        store.reset()
+        assert np.array_equal(data[:], movie)  # whole shards: nwbzarr's own reader, one request a shard
+        shards = [p for p in (path / "acquisition" / "movie" / "data" / "c").rglob("*") if p.is_file()]
+        assert store.chunk_gets == len(shards)
     # measured: balanced 2 requests/8.2x (frame), 33/4.1x (time course); frames 2/1.3x, 2/64x; traces 128/64x, 1/1.0x
     assert frame[0] <= 3 or access == "traces", frame  # a shard index and one coalesced range
     assert frame[1] <= frame_bytes * frame_share, (frame[1] / frame_share, access)

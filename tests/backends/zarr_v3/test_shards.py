@@ -63,3 +63,40 @@ def test_unsharded_arrays_are_not_taken(tmp_path: Path) -> None:
     plain = zarr.create_array(tmp_path / "p.zarr", shape=(8, 8), chunks=(4, 4), dtype="uint16")
     with default_pool() as pool:
         assert ShardWriter(plain, pool).encode is None
+
+
+@pytest.mark.parametrize("shape", [(32, 16, 16), (37, 13, 16)], ids=["whole", "ragged"])
+@pytest.mark.parametrize("crc", [True, False], ids=["crc32c", "plain"])
+def test_whole_shard_reads_equal_zarrs(tmp_path: Path, shape: tuple[int, ...], crc: bool) -> None:
+    from zarr.codecs import Crc32cCodec
+
+    from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
+
+    values = np.random.default_rng(2).integers(0, 5000, shape, dtype=np.uint16)
+    chain: list[object] = [BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle", typesize=2)]
+    array = _array(tmp_path / "a.zarr", shape, [*chain, Crc32cCodec()] if crc else chain)
+    array[:] = values  # written by zarr, in its Morton order: the reader follows the index, not an order
+    array[16:32] = 0  # a shard of fill values (zarr stores no chunk of it)
+    values[16:32] = 0
+    reader = ShardReader(array, "/movie")
+    whole = tuple(slice(0, n) for n in shape)
+    assert np.array_equal(reader.read(whole), values)  # type: ignore[arg-type]
+    second = (slice(16, 32), slice(0, shape[1]), slice(0, shape[2]))
+    assert np.array_equal(reader.read(second), values[16:32])  # type: ignore[arg-type]
+    assert reader.read((slice(1, 16), slice(0, 16), slice(0, 16))) is None  # not whole shards: zarr reads it
+
+
+def test_a_changed_shard_is_an_error_on_a_whole_shard_read(tmp_path: Path) -> None:
+    from zarr.codecs import Crc32cCodec
+
+    from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
+    from nwbzarr.errors import InvalidStoreError
+
+    array = _array(tmp_path / "a.zarr", (16, 16, 16), [ZstdCodec(level=1), Crc32cCodec()])
+    array[:] = np.arange(16**3, dtype=np.uint16).reshape(16, 16, 16)
+    shard = tmp_path / "a.zarr" / "c" / "0" / "0" / "0"
+    data = bytearray(shard.read_bytes())
+    data[5] ^= 1
+    shard.write_bytes(bytes(data))
+    with pytest.raises(InvalidStoreError, match="/movie: a chunk's checksum"):
+        ShardReader(array, "/movie").read((slice(0, 16), slice(0, 16), slice(0, 16)))

@@ -17,6 +17,7 @@ from nwbzarr.abc.array import Index, LazyArray
 from nwbzarr.backends.zarr_v3.attributes import decode_attrs, parse_links
 from nwbzarr.backends.zarr_v3.codecs import compression_from_zarr
 from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
+from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
 from nwbzarr.dtypes import DataType
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, UnsafeDataError
 from nwbzarr.tree.layout import Layout
@@ -44,6 +45,7 @@ class ZarrLazyArray(LazyArray):
 
     def __init__(self, array: zarr.Array[Any], dtype: DataType, path: str) -> None:
         self._array = _read_config(array)
+        self._shard_reader: ShardReader | None = None
         self._dtype = dtype
         self.path = path
 
@@ -63,6 +65,15 @@ class ZarrLazyArray(LazyArray):
     def rebind(self, array: zarr.Array[Any]) -> None:
         """Point at ``array`` (the same node after it grew)."""
         self._array = _read_config(array)
+        self._shard_reader = None
+
+    def _whole_shards(self, key: Index) -> np.ndarray | None:
+        """Regions made of whole shards are read by nwbzarr itself: one request a shard, decoded in threads."""
+        if self._array.shards is None or not all(isinstance(k, slice) for k in key):
+            return None
+        if self._shard_reader is None:
+            self._shard_reader = ShardReader(self._array, self.path)
+        return self._shard_reader.read(key)  # type: ignore[arg-type]  # all slices, checked above
 
     @property
     def zarr_array(self) -> zarr.Array[Any]:
@@ -70,7 +81,8 @@ class ZarrLazyArray(LazyArray):
 
     def _read(self, key: Index) -> np.ndarray:
         try:
-            out = np.asarray(self._array[key])
+            whole = self._whole_shards(key)
+            out = whole if whole is not None else np.asarray(self._array[key])
         except NWBZarrError:
             raise
         except (ValueError, KeyError, OSError, RuntimeError, TypeError, SystemError, IndexError, OverflowError) as exc:
