@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -9,13 +10,21 @@ import pytest
 import zarr
 from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
 
-from nwbzarr.backends.zarr_v3.shards import ShardWriter, default_pool
+from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
+from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
+from nwbzarr.backends.zarr_v3.shards import ShardWriter
 
 
 def _array(path: Path, shape: tuple[int, ...], compressors: list[object]) -> zarr.Array:  # type: ignore[type-arg]
     return zarr.create_array(
         path, shape=shape, chunks=(4, 8, 8), shards=(16, 16, 16), dtype="uint16", compressors=compressors, fill_value=0
     )
+
+
+def _layout(array: zarr.Array) -> ShardLayout:  # type: ignore[type-arg]
+    layout = ShardLayout.of(array)
+    assert layout is not None
+    return layout
 
 
 @pytest.mark.parametrize(
@@ -29,8 +38,8 @@ def test_shards_written_directly_read_back_through_zarr(
 ) -> None:
     values = np.random.default_rng(1).integers(0, 5000, shape, dtype=np.uint16)
     array = _array(tmp_path / "a.zarr", shape, compressors)
-    with default_pool() as pool:
-        writer = ShardWriter(array, pool)
+    with ThreadPoolExecutor(2) as pool:
+        writer = ShardWriter(_layout(array), pool, 2)
         for start in range(0, shape[0], 16):
             region = (slice(start, min(start + 16, shape[0])), slice(0, shape[1]), slice(0, shape[2]))
             assert writer.write(region, values[region])
@@ -41,8 +50,8 @@ def test_shards_written_directly_read_back_through_zarr(
 def test_a_frames_chunks_are_adjacent_in_the_shard(tmp_path: Path) -> None:
     """C order: the chunks of one time slab come one after another, so a frame is one ranged read."""
     array = _array(tmp_path / "a.zarr", (16, 16, 16), [ZstdCodec(level=1)])
-    with default_pool() as pool:
-        writer = ShardWriter(array, pool)
+    with ThreadPoolExecutor(2) as pool:
+        writer = ShardWriter(_layout(array), pool, 2)
         assert writer.write((slice(0, 16), slice(0, 16), slice(0, 16)), np.ones((16, 16, 16), np.uint16))
         writer.flush()
     raw = (tmp_path / "a.zarr" / "c" / "0" / "0" / "0").read_bytes()
@@ -53,16 +62,15 @@ def test_a_frames_chunks_are_adjacent_in_the_shard(tmp_path: Path) -> None:
 
 def test_misaligned_blocks_are_left_to_zarr(tmp_path: Path) -> None:
     array = _array(tmp_path / "a.zarr", (32, 16, 16), [ZstdCodec(level=1)])
-    with default_pool() as pool:
-        writer = ShardWriter(array, pool)
+    with ThreadPoolExecutor(2) as pool:
+        writer = ShardWriter(_layout(array), pool, 2)
         assert not writer.write((slice(4, 20), slice(0, 16), slice(0, 16)), np.ones((16, 16, 16), np.uint16))
         assert not writer.write((slice(0, 8), slice(0, 16), slice(0, 16)), np.ones((8, 16, 16), np.uint16))
 
 
 def test_unsharded_arrays_are_not_taken(tmp_path: Path) -> None:
     plain = zarr.create_array(tmp_path / "p.zarr", shape=(8, 8), chunks=(4, 4), dtype="uint16")
-    with default_pool() as pool:
-        assert ShardWriter(plain, pool).encode is None
+    assert ShardLayout.of(plain) is None
 
 
 @pytest.mark.parametrize("shape", [(32, 16, 16), (37, 13, 16)], ids=["whole", "ragged"])
@@ -70,15 +78,13 @@ def test_unsharded_arrays_are_not_taken(tmp_path: Path) -> None:
 def test_whole_shard_reads_equal_zarrs(tmp_path: Path, shape: tuple[int, ...], crc: bool) -> None:
     from zarr.codecs import Crc32cCodec
 
-    from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
-
     values = np.random.default_rng(2).integers(0, 5000, shape, dtype=np.uint16)
     chain: list[object] = [BloscCodec(cname="lz4", clevel=5, shuffle="bitshuffle", typesize=2)]
     array = _array(tmp_path / "a.zarr", shape, [*chain, Crc32cCodec()] if crc else chain)
     array[:] = values  # written by zarr, in its Morton order: the reader follows the index, not an order
     array[16:32] = 0  # a shard of fill values (zarr stores no chunk of it)
     values[16:32] = 0
-    reader = ShardReader(array, "/movie")
+    reader = ShardReader(_layout(array), "/movie")
     whole = tuple(slice(0, n) for n in shape)
     assert np.array_equal(reader.read(whole), values)  # type: ignore[arg-type]
     second = (slice(16, 32), slice(0, shape[1]), slice(0, shape[2]))
@@ -89,7 +95,6 @@ def test_whole_shard_reads_equal_zarrs(tmp_path: Path, shape: tuple[int, ...], c
 def test_a_changed_shard_is_an_error_on_a_whole_shard_read(tmp_path: Path) -> None:
     from zarr.codecs import Crc32cCodec
 
-    from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
     from nwbzarr.errors import InvalidStoreError
 
     array = _array(tmp_path / "a.zarr", (16, 16, 16), [ZstdCodec(level=1), Crc32cCodec()])
@@ -99,4 +104,4 @@ def test_a_changed_shard_is_an_error_on_a_whole_shard_read(tmp_path: Path) -> No
     data[5] ^= 1
     shard.write_bytes(bytes(data))
     with pytest.raises(InvalidStoreError, match="/movie: a chunk's checksum"):
-        ShardReader(array, "/movie").read((slice(0, 16), slice(0, 16), slice(0, 16)))
+        ShardReader(_layout(array), "/movie").read((slice(0, 16), slice(0, 16), slice(0, 16)))

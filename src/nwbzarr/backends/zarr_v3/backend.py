@@ -28,7 +28,7 @@ from nwbzarr.backends.zarr_v3.manifest import (
     write_state,
 )
 from nwbzarr.backends.zarr_v3.reader import read_tree
-from nwbzarr.backends.zarr_v3.recovery import recover
+from nwbzarr.backends.zarr_v3.recovery import interrupted, recover
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
 from nwbzarr.errors import (
     IncompleteStoreError,
@@ -123,14 +123,7 @@ class ZarrBackend(Backend):
 
     def _write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
         if append:
-            recover(self.store, self.where)  # an earlier append that was killed is undone (or finished) first
-        previous = read_manifest(self.store)
-        if append:
-            check_complete(previous, self.where)  # never append to a store whose first write broke off
-            existing = self.existing_paths()
-            started = write_state(self.store, "appending", previous=previous)
-            recorder = ManifestStore(self.store, (previous or {}).get("objects"))
-            root = zarr.open_group(recorder, mode="r+", zarr_format=3)
+            existing, started, recorder, root = self._begin_append()
         else:
             existing = set()
             # mark the store unfinished before anything of the old content goes: a writer killed while
@@ -142,6 +135,20 @@ class ZarrBackend(Backend):
         progress.set_total(payload_bytes(tree))
         TreeWriter(root, existing=existing, progress=progress).write(tree)
         self._finish(recorder, started)
+
+    def _begin_append(self) -> tuple[set[str], dict[str, Any], ManifestStore, zarr.Group]:
+        """Start an append (the lock is held): the existing paths, the new manifest, the recorder and root.
+
+        An earlier append that was killed is undone (or its commit finished) first, and a store whose
+        first write broke off is refused.
+        """
+        previous = recover(self.store, self.where)
+        self._root = None  # the repair may have changed what the cached root shows
+        check_complete(previous, self.where)
+        existing = self.existing_paths()
+        started = write_state(self.store, "appending", previous=previous)
+        recorder = ManifestStore(self.store, (previous or {}).get("objects"))
+        return existing, started, recorder, zarr.open_group(recorder, mode="r+", zarr_format=3)
 
     def append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
         """Grow existing arrays along their first axis (``{path: rows}``), as one recorded append.
@@ -155,13 +162,7 @@ class ZarrBackend(Backend):
             return self._append_rows(appends, progress=progress)
 
     def _append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
-        recover(self.store, self.where)
-        self._root = None
-        previous = read_manifest(self.store)
-        check_complete(previous, self.where)
-        started = write_state(self.store, "appending", previous=previous)
-        recorder = ManifestStore(self.store, (previous or {}).get("objects"))
-        root = zarr.open_group(recorder, mode="r+", zarr_format=3)
+        _, started, recorder, root = self._begin_append()
         grown: dict[str, zarr.Array[Any]] = {}
         for path, rows in appends.items():
             array = root[path.lstrip("/")]
@@ -188,17 +189,16 @@ class ZarrBackend(Backend):
         write_state(self.store, "complete", objects=objects, previous=committing)
         self._root = None
 
-    def recover(self) -> str | None:
+    def recover(self) -> None:
         """Roll an interrupted append back (or its commit forward); see :mod:`.recovery`."""
-        if self.store.read_only or (read_manifest(self.store) or {}).get("state") not in ("appending", "committing"):
-            return None
+        if self.store.read_only or not interrupted(read_manifest(self.store)):
+            return
         try:
             with write_lock(self.store, self.where):
-                outcome = recover(self.store, self.where)
+                recover(self.store, self.where)
         except StoreLockedError:  # the append is alive, not interrupted: its writer will commit it
-            return None
+            return
         self._root = None
-        return outcome
 
     def _clear(self, *, keep: set[str]) -> None:
         """Remove everything in the store but ``keep`` (the lock and manifest of the write that clears it)."""

@@ -27,6 +27,7 @@ from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import WrapperStore
 
+from nwbzarr.backends.zarr_v3.lock import LOCK_KEY
 from nwbzarr.errors import IncompleteStoreError, InvalidStoreError
 
 __all__ = [
@@ -38,7 +39,7 @@ __all__ = [
     "RootCapture",
     "checksum",
     "clear_journal",
-    "journal_key",
+    "is_bookkeeping",
     "read_manifest",
     "write_state",
 ]
@@ -53,12 +54,13 @@ def checksum(data: bytes) -> list[int]:
     return [len(data), zlib.crc32(data)]
 
 
-def journal_key(key: str) -> str:
+def _journal_key(key: str) -> str:
     return JOURNAL_PREFIX + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
 
 
-def _bookkeeping(key: str) -> bool:
-    return key in (MANIFEST_KEY, "nwbzarr.lock") or key.startswith(JOURNAL_PREFIX)
+def is_bookkeeping(key: str) -> bool:
+    """nwbzarr's own objects (manifest, lock, journal), which are not part of the file."""
+    return key in (MANIFEST_KEY, LOCK_KEY) or key.startswith(JOURNAL_PREFIX)
 
 
 @dataclass
@@ -101,7 +103,7 @@ class ManifestStore(WrapperStore[Store]):
 
     async def set(self, key: str, value: Buffer) -> None:
         data = value.to_bytes()
-        if _bookkeeping(key):
+        if is_bookkeeping(key):
             await self._store.set(key, value)
             return
         if key in self.record.last_complete and key not in self.record.journaled:
@@ -116,7 +118,7 @@ class ManifestStore(WrapperStore[Store]):
             buffer = await self._store.get(key, prototype=default_buffer_prototype())
             old = buffer.to_bytes().decode() if buffer is not None else None
         entry = json.dumps({"key": key, "old": old}).encode()
-        await self._store.set(journal_key(key), default_buffer_prototype().buffer.from_bytes(entry))
+        await self._store.set(_journal_key(key), default_buffer_prototype().buffer.from_bytes(entry))
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
         return await self._store.get(key, prototype, byte_range)

@@ -19,6 +19,7 @@ from zarr.abc.store import Store
 
 from nwbzarr._optional import require
 from nwbzarr.backends.zarr_v3.manifest import checksum
+from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
 from nwbzarr.backends.zarr_v3.shards import ShardWriter
 
 __all__ = ["is_dask_array", "write_dask_shards"]
@@ -52,9 +53,10 @@ def write_dask_shards(
     of every shard written, or ``None`` when the array is not one nwbzarr can shard itself.
     """
     dask = require("dask", "parallel writes of Dask arrays")
-    if ShardWriter(array, None).encode is None or array.shards is None:
+    layout = ShardLayout.of(array)
+    if layout is None:
         return None
-    blocks = data.rechunk(tuple(array.shards)).to_delayed()
+    blocks = data.rechunk(layout.shard).to_delayed()
     write = dask.delayed(_write_shard, pure=False)
     tasks = [
         write(block, store, array.path, coords, dask_key_name=f"nwbzarr-write-shard-{array.path}-{coords}")
@@ -77,7 +79,9 @@ def _grid(blocks: np.ndarray) -> Iterable[tuple[tuple[int, ...], Any]]:
 def _write_shard(block: np.ndarray, store: Store, path: str, coords: tuple[int, ...]) -> tuple[str, list[int], int]:
     """One task: encode and store the shard at ``coords``; runs on a worker."""
     array = zarr.open_array(store, path=path, mode="r+", zarr_format=3)
-    writer = ShardWriter(array, None)
+    layout = ShardLayout.of(array)
+    assert layout is not None  # checked by the writer before it made the tasks
+    writer = ShardWriter(layout)
     data = writer.encode_shard(np.asarray(block, dtype=array.dtype))
     writer.put(coords, data)
-    return writer.key(coords), checksum(data), int(block.nbytes)
+    return layout.key(coords), checksum(data), int(block.nbytes)

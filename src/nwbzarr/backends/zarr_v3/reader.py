@@ -17,6 +17,7 @@ from nwbzarr.abc.array import Index, LazyArray
 from nwbzarr.backends.zarr_v3.attributes import decode_attrs, parse_links
 from nwbzarr.backends.zarr_v3.codecs import compression_from_zarr
 from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
+from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
 from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
 from nwbzarr.dtypes import DataType
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, UnsafeDataError
@@ -40,12 +41,17 @@ def _read_config(array: zarr.Array[Any]) -> zarr.Array[Any]:
     return array.with_config({"sharding_coalesce_max_gap_bytes": READ_COALESCE_GAP})
 
 
+def _shard_reader(array: zarr.Array[Any], where: str) -> ShardReader | None:
+    layout = ShardLayout.of(array)  # from the metadata in memory: no request
+    return ShardReader(layout, where) if layout is not None else None
+
+
 class ZarrLazyArray(LazyArray):
     """A zarr array seen through the tree's types; slicing reads only the chunks it touches."""
 
     def __init__(self, array: zarr.Array[Any], dtype: DataType, path: str) -> None:
         self._array = _read_config(array)
-        self._shard_reader: ShardReader | None = None
+        self._shard_reader = _shard_reader(self._array, path)
         self._dtype = dtype
         self.path = path
 
@@ -65,14 +71,12 @@ class ZarrLazyArray(LazyArray):
     def rebind(self, array: zarr.Array[Any]) -> None:
         """Point at ``array`` (the same node after it grew)."""
         self._array = _read_config(array)
-        self._shard_reader = None
+        self._shard_reader = _shard_reader(self._array, self.path)
 
     def _whole_shards(self, key: Index) -> np.ndarray | None:
         """Regions made of whole shards are read by nwbzarr itself: one request a shard, decoded in threads."""
-        if self._array.shards is None or not all(isinstance(k, slice) for k in key):
+        if self._shard_reader is None or not all(isinstance(k, slice) for k in key):
             return None
-        if self._shard_reader is None:
-            self._shard_reader = ShardReader(self._array, self.path)
         return self._shard_reader.read(key)  # type: ignore[arg-type]  # all slices, checked above
 
     @property

@@ -11,45 +11,44 @@ Either way the store ends ``"complete"`` and verifies.
 from __future__ import annotations
 
 import json
-from typing import Any, Literal
+from typing import Any
 
 from zarr.abc.store import Store
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
-from nwbzarr.backends.zarr_v3.lock import LOCK_KEY
 from nwbzarr.backends.zarr_v3.manifest import (
     JOURNAL_PREFIX,
     MANIFEST_KEY,
     checksum,
     clear_journal,
+    is_bookkeeping,
     read_manifest,
     write_state,
 )
 from nwbzarr.errors import InvalidStoreError
 
-__all__ = ["recover"]
-
-Outcome = Literal["rolled back", "rolled forward"]
+__all__ = ["interrupted", "recover"]
 
 
-def recover(store: Store, where: str) -> Outcome | None:
-    """Repair an interrupted append (the caller holds the write lock); ``None`` if there was none."""
+def interrupted(manifest: dict[str, Any] | None) -> bool:
+    """Whether ``manifest`` is that of an append that never finished."""
+    return manifest is not None and manifest.get("state") in ("appending", "committing")
+
+
+def recover(store: Store, where: str) -> dict[str, Any] | None:
+    """Repair an interrupted append (the caller holds the write lock); return the manifest after it."""
     manifest = read_manifest(store)
-    state = (manifest or {}).get("state")
-    if manifest is None or state not in ("appending", "committing"):
-        return None
-    if state == "committing":
+    if manifest is None or not interrupted(manifest):
+        return manifest
+    if manifest["state"] == "committing":
         sync(_roll_forward(store, manifest, where))
-        outcome: Outcome = "rolled forward"
     else:
         sync(_roll_back(store, manifest, where))
         # the renewed checksums are saved before the journal goes: a repair killed midway can run again
         manifest = write_state(store, "appending", previous=manifest) | {"started": manifest.get("started")}
-        outcome = "rolled back"
     sync(clear_journal(store))
-    write_state(store, "complete", objects=manifest["objects"], previous=manifest)
-    return outcome
+    return write_state(store, "complete", objects=manifest["objects"], previous=manifest)
 
 
 async def _roll_forward(store: Store, manifest: dict[str, Any], where: str) -> None:
@@ -83,10 +82,6 @@ async def _roll_back(store: Store, manifest: dict[str, Any], where: str) -> None
             if current is not None:
                 objects[key] = checksum(current.to_bytes())
     if manifest.get("whole"):  # the list covers the store: what is not on it was added by the append
-        leftovers = [key async for key in store.list() if key not in objects and not _bookkeeping(key)]
+        leftovers = [key async for key in store.list() if key not in objects and not is_bookkeeping(key)]
         for key in leftovers:
             await store.delete(key)
-
-
-def _bookkeeping(key: str) -> bool:
-    return key in (MANIFEST_KEY, LOCK_KEY) or key.startswith(JOURNAL_PREFIX)

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -18,7 +17,7 @@ from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
 from nwbzarr.backends.zarr_v3.dtypes import dtype_hint, storage_dtype, to_storage
 from nwbzarr.backends.zarr_v3.manifest import ManifestStore
 from nwbzarr.backends.zarr_v3.parallel import is_dask_array, write_dask_shards
-from nwbzarr.backends.zarr_v3.shards import ShardWriter, default_pool
+from nwbzarr.backends.zarr_v3.shards import region_writer
 from nwbzarr.blocks import block_shape, iter_regions, read_region
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
 from nwbzarr.errors import ValidationError
@@ -30,6 +29,9 @@ from nwbzarr.tree.nodes import Dataset, Group, Link, walk
 from nwbzarr.tree.paths import join
 
 __all__ = ["TreeWriter", "payload_bytes"]
+
+#: stores ``values`` at a region of one array (whole shards by nwbzarr, the rest by zarr)
+PutRegion = Callable[[tuple[slice, ...], np.ndarray], None]
 
 #: the length a stream of unknown length is laid out for (chunk and shard shapes only)
 _STREAM_FRAMES = 100_000
@@ -171,12 +173,11 @@ class TreeWriter:
         if is_dask_array(ds.data) and self._write_dask(arr, ds.data):
             return
         block = block_shape(ds.shape, tuple(unit), itemsize, self.budget)
-        with _shard_writer(arr) as shards:
+        with region_writer(arr) as put:
             for region in iter_regions(ds.shape, block):
                 values = read_region(ds.data, region)
                 stored = to_storage(ds.dtype, values, zdtype)
-                if shards is None or not shards.write(region, stored):
-                    arr[region] = stored
+                put(region, stored)
                 if is_numeric(ds.dtype):
                     self.progress.advance(values.nbytes)
                 del values, stored  # one block in memory at a time, not two while the next is read
@@ -201,19 +202,19 @@ class TreeWriter:
         depth = (layout.shards or layout.chunks or arr.shape)[0]
         pending: list[np.ndarray] = []
         held = written = 0
-        with _shard_writer(arr) as shards:
+        with region_writer(arr) as put:
             for block in stream.blocks():
                 pending.append(block)
                 held += len(block)
                 while held >= depth:
                     rows = np.concatenate(pending)
                     pending.clear()  # the frames now live in ``rows`` only
-                    written = self._put_rows(arr, written, rows[:depth], shards)
+                    written = self._put_rows(arr, written, rows[:depth], put)
                     # a copy of the remainder, so that the shard's rows are freed now
                     pending, held = ([rows[depth:].copy()], len(rows) - depth) if len(rows) > depth else ([], 0)
                     del rows
             if held:
-                written = self._put_rows(arr, written, np.concatenate(pending), shards)
+                written = self._put_rows(arr, written, np.concatenate(pending), put)
         if arr.shape[0] != written:
             arr.resize((written, *arr.shape[1:]))
 
@@ -226,7 +227,7 @@ class TreeWriter:
             rows = rows if hasattr(rows, "shape") else np.asarray(rows)
             step = block_shape(tuple(rows.shape), tuple(arr.shards or arr.chunks), arr.dtype.itemsize, self.budget)[0]
             blocks = (read_region(rows, (slice(i, min(i + step, len(rows))),)) for i in range(0, len(rows), step))
-        with _shard_writer(arr) as shards:
+        with region_writer(arr) as put:
             for item in blocks:
                 block = np.asarray(item)
                 if block.shape[1:] != arr.shape[1:]:
@@ -235,36 +236,17 @@ class TreeWriter:
                     )
                 end = written + len(block)
                 arr.resize((end, *arr.shape[1:]))
-                region = (slice(written, end), *(slice(0, n) for n in arr.shape[1:]))
-                stored = block.astype(arr.dtype, copy=False)
-                if shards is None or not shards.write(region, stored):
-                    arr[written:end] = stored
+                put((slice(written, end), *(slice(0, n) for n in arr.shape[1:])), block.astype(arr.dtype, copy=False))
                 self.progress.advance(block.nbytes)
                 written = end
 
-    def _put_rows(self, arr: zarr.Array[Any], start: int, rows: np.ndarray, shards: ShardWriter | None) -> int:
+    def _put_rows(self, arr: zarr.Array[Any], start: int, rows: np.ndarray, put: PutRegion) -> int:
         end = start + len(rows)
         if arr.shape[0] < end:
             arr.resize((max(end, 2 * arr.shape[0]), *arr.shape[1:]))
-        region = (slice(start, end), *(slice(0, n) for n in arr.shape[1:]))
-        if shards is None or not shards.write(region, rows):
-            arr[start:end] = rows
+        put((slice(start, end), *(slice(0, n) for n in arr.shape[1:])), rows)
         self.progress.advance(rows.nbytes)
         return end
-
-
-@contextmanager
-def _shard_writer(arr: zarr.Array[Any]) -> Iterator[ShardWriter | None]:
-    """A ShardWriter for a sharded array nwbzarr can encode itself (else ``None``), with its threads."""
-    with default_pool() as pool:
-        writer = ShardWriter(arr, pool)
-        if writer.encode is None:
-            yield None
-            return
-        try:
-            yield writer
-        finally:
-            writer.flush()
 
 
 def _itemsize(dtype: DataType) -> int:

@@ -1,0 +1,153 @@
+"""The ``sharding_indexed`` layout of one array, as nwbzarr's own shard writer and reader see it.
+
+A shard is the encoded inner chunks one after another, then the index: an ``(offset, nbytes)`` pair
+of little-endian uint64 per inner chunk (all ones for a chunk not stored), followed by the index's
+CRC-32C. :class:`ShardLayout` describes a sharded array whose inner codec chain nwbzarr can run
+itself (bytes, then Blosc, Zstd or gzip, then optionally ``crc32c``) and knows its keys and grid;
+arrays it does not describe are read and written through zarr.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import google_crc32c
+import numcodecs
+import numpy as np
+import zarr
+from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, ZstdCodec
+
+from nwbzarr.errors import InvalidStoreError
+
+__all__ = ["EMPTY", "Region", "ShardLayout", "checked", "with_crc32c"]
+
+#: the index entry (both numbers) of an inner chunk that is not stored
+EMPTY = 2**64 - 1
+Region = tuple[slice, ...]
+_BLOSC_SHUFFLE = {"noshuffle": 0, "shuffle": 1, "bitshuffle": 2}
+
+
+def with_crc32c(data: bytes) -> bytes:
+    """``data`` followed by its CRC-32C, as zarr's ``crc32c`` codec stores it."""
+    checksum: int = google_crc32c.value(data)
+    return data + checksum.to_bytes(4, "little")
+
+
+def checked(data: bytes, where: str) -> bytes:
+    """``data`` without its trailing CRC-32C, which must match."""
+    body = data[:-4]
+    if len(data) < 4 or google_crc32c.value(body) != int.from_bytes(data[-4:], "little"):
+        raise InvalidStoreError(f"{where}: a chunk's checksum does not match its bytes (the data changed)")
+    return body
+
+
+def _compressor(codecs: Sequence[Any]) -> tuple[Any, bool] | None:
+    """(numcodecs compressor or ``None``, whether a CRC-32C follows) for a chain nwbzarr can run."""
+    if not codecs or not isinstance(codecs[0], BytesCodec) or codecs[0].endian not in (None, "little"):
+        return None
+    rest = list(codecs[1:])
+    crc = bool(rest) and isinstance(rest[-1], Crc32cCodec)
+    rest = rest[:-1] if crc else rest
+    if not rest:
+        return None, crc
+    codec = rest[0] if len(rest) == 1 else None
+    if isinstance(codec, BloscCodec):
+        return numcodecs.Blosc(
+            cname=str(getattr(codec.cname, "value", codec.cname)),
+            clevel=codec.clevel,
+            shuffle=_BLOSC_SHUFFLE[str(getattr(codec.shuffle, "value", codec.shuffle))],
+            blocksize=codec.blocksize,
+        ), crc
+    if isinstance(codec, ZstdCodec) and not codec.checksum:
+        return numcodecs.Zstd(level=codec.level), crc
+    if isinstance(codec, GzipCodec):
+        return numcodecs.GZip(level=codec.level), crc
+    return None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShardLayout:
+    """Inner chunk and shard shapes, dtype, fill value and inner codecs of one sharded array."""
+
+    array: zarr.Array[Any]
+    inner: tuple[int, ...]
+    shard: tuple[int, ...]
+    dtype: np.dtype
+    fill: Any
+    compressor: Any  # a numcodecs codec, or None for raw bytes
+    crc: bool
+
+    @classmethod
+    def of(cls, array: zarr.Array[Any]) -> ShardLayout | None:
+        """The layout of ``array``, or ``None`` if it is not a sharded array nwbzarr encodes itself."""
+        codecs = array.metadata.codecs if array.metadata.zarr_format == 3 else ()
+        sharding = codecs[0] if len(codecs) == 1 and isinstance(codecs[0], ShardingCodec) else None
+        dtype = array.dtype if isinstance(array.dtype, np.dtype) else None
+        if sharding is None or dtype is None or dtype.kind not in "biuf" or array.shards is None:
+            return None
+        location = getattr(sharding.index_location, "value", sharding.index_location)
+        if location != "end" or [type(c) for c in sharding.index_codecs] != [BytesCodec, Crc32cCodec]:
+            return None
+        chain = _compressor(sharding.codecs)
+        if chain is None:
+            return None
+        return cls(
+            array=array,
+            inner=tuple(sharding.chunk_shape),
+            shard=tuple(array.shards),
+            dtype=dtype.newbyteorder("<"),
+            fill=array.metadata.fill_value,
+            compressor=chain[0],
+            crc=chain[1],
+        )
+
+    @property
+    def grid(self) -> tuple[int, ...]:
+        """Inner chunks per shard along each axis."""
+        return tuple(n // c for n, c in zip(self.shard, self.inner, strict=True))
+
+    @property
+    def index_size(self) -> int:
+        """Bytes of a shard's index, its CRC-32C included."""
+        return math.prod(self.grid) * 16 + 4
+
+    def chunks(self) -> Iterator[tuple[int, ...]]:
+        """Inner chunk positions in C order (a frame's chunks are adjacent)."""
+        return itertools.product(*(range(n) for n in self.grid))
+
+    def chunk_region(self, chunk: tuple[int, ...]) -> Region:
+        return tuple(slice(c * n, (c + 1) * n) for c, n in zip(chunk, self.inner, strict=True))
+
+    def encode(self, chunk: np.ndarray) -> bytes:
+        data = bytes(self.compressor.encode(chunk)) if self.compressor is not None else chunk.tobytes()
+        return with_crc32c(data) if self.crc else data
+
+    def decode(self, data: bytes, where: str) -> bytes:
+        data = checked(data, where) if self.crc else data
+        return bytes(self.compressor.decode(data)) if self.compressor is not None else data
+
+    def key(self, coords: tuple[int, ...]) -> str:
+        """The store key of the shard at grid position ``coords``."""
+        key = self.array.metadata.encode_chunk_key(coords)
+        return f"{self.array.store_path.path}/{key}" if self.array.store_path.path else key
+
+    def aligned(self, region: Region) -> bool:
+        """Whether ``region`` is made of whole shards (the last along an axis may end with the array)."""
+        for piece, size, extent in zip(region, self.shard, self.array.shape, strict=True):
+            if piece.step not in (None, 1) or piece.start % size or (piece.stop % size and piece.stop != extent):
+                return False
+        return bool(region)
+
+    def shards_in(self, region: Region) -> Iterator[tuple[tuple[int, ...], Region]]:
+        """Each shard of an aligned ``region``: its grid position and its part of the array."""
+        ranges = [range(s.start, s.stop, n) for s, n in zip(region, self.shard, strict=True)]
+        for corner in itertools.product(*ranges):
+            coords = tuple(c // n for c, n in zip(corner, self.shard, strict=True))
+            yield (
+                coords,
+                tuple(slice(c, min(c + n, s.stop)) for c, n, s in zip(corner, self.shard, region, strict=True)),
+            )
