@@ -116,6 +116,7 @@ def fair_options(endpoint_url: str, base: dict[str, Any]) -> dict[str, Any]:
             "retries": {"max_attempts": 8, "mode": "standard"},
             "connect_timeout": 10,
             "read_timeout": 30,
+            "max_pool_connections": 64,
         },
     }
 
@@ -128,15 +129,69 @@ def fresh_fs(options: dict[str, Any]) -> Any:
     return s3fs.S3FileSystem(**options)
 
 
+class ServerProcess:
+    """moto, its ranged-read patch and the counting proxy, in a process of their own.
+
+    On one process the server's Python (moto parsing each request, the proxy forwarding it) would share
+    the reader's interpreter lock, and a reader that sends many small requests at once would be timed
+    with the server's work: a real object store costs the reader only its own side. The parent asks the
+    proxy for its counts over a pipe.
+    """
+
+    def __init__(self, latency: float, *, stock_moto: bool) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, latency, stock_moto), daemon=True)
+
+    def __enter__(self) -> ServerProcess:
+        from nwbzarr.testing.s3server import loopback_environment
+
+        loopback_environment()  # the parent's s3fs clients: dummy credentials, no proxies, no AWS lookups
+        self._process.start()
+        self.endpoint_url, self.url, self.options = self._pipe.recv()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._pipe.send("stop")
+        self._process.join(timeout=30)
+
+    def reset(self) -> None:
+        self._pipe.send("reset")
+        self._pipe.recv()
+
+    def counts(self) -> tuple[int, int, dict[str, int]]:
+        """(requests, response bytes, requests by method) since the last reset."""
+        self._pipe.send("counts")
+        counts: tuple[int, int, dict[str, int]] = self._pipe.recv()
+        return counts
+
+
+def _serve(pipe: Any, latency: float, stock_moto: bool) -> None:
+    from nwbzarr.testing.http_proxy import CountingProxy
+    from nwbzarr.testing.s3server import S3TestServer
+
+    with S3TestServer() as server, CountingProxy(server.host, server.port, latency=latency) as proxy:
+        if not stock_moto:
+            patch_moto_ranged_reads()
+        server.create_bucket(BUCKET)
+        pipe.send((server.endpoint_url, proxy.url, server.storage_options()))
+        while (command := pipe.recv()) != "stop":
+            if command == "reset":
+                proxy.reset()
+                pipe.send(None)
+            else:
+                pipe.send((proxy.total, proxy.bytes_out, dict(proxy.requests)))
+
+
 @contextmanager
-def measured(proxy: Any, step: Step) -> Iterator[None]:
+def measured(proxy: ServerProcess, step: Step) -> Iterator[None]:
     proxy.reset()
     start = time.perf_counter()
     yield
     step.seconds = time.perf_counter() - start
-    step.requests = proxy.total
-    step.bytes = proxy.bytes_out
-    step.by_method = dict(proxy.requests)
+    step.requests, step.bytes, step.by_method = proxy.counts()
 
 
 # --- what each contender's reader looks like ---------------------------------------------------------
@@ -288,9 +343,6 @@ def main() -> int:
     parser.add_argument("--output", type=Path, help="write the Markdown report here too")
     args = parser.parse_args()
 
-    from nwbzarr.testing.http_proxy import CountingProxy
-    from nwbzarr.testing.s3server import S3TestServer
-
     movie = make_movie(args)
     raw = movie.nbytes
 
@@ -313,12 +365,9 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="nwbzarr-remote-"))
     reference_mean = movie.mean(axis=0, dtype=np.float64)
     try:
-        with S3TestServer() as server, CountingProxy(server.host, server.port, latency=args.latency) as proxy:
-            if not args.stock_moto:
-                patch_moto_ranged_reads()
-            server.create_bucket(BUCKET)
-            direct = fair_options(server.endpoint_url, server.storage_options())
-            via_proxy = fair_options(proxy.url, server.storage_options())
+        with ServerProcess(args.latency, stock_moto=args.stock_moto) as proxy:
+            direct = fair_options(proxy.endpoint_url, proxy.options)
+            via_proxy = fair_options(proxy.url, proxy.options)
             for i, (name, kind, write, opener) in enumerate(writers):
                 if name in args.skip:
                     continue
@@ -548,9 +597,11 @@ def _report(
         + ".",
         f"Command: `.venv/bin/python benchmarks/remote.py {' '.join(sys.argv[1:])}`",
         f"Server: {moto_note}. Every request goes through a loopback proxy adding {args.latency * 1e3:.0f} ms; "
-        "requests and bytes are counted there (response bodies).",
+        "requests and bytes are counted there (response bodies). Server and proxy run in a process of their own, "
+        "so their Python does not share the readers' interpreter lock (a real object store costs a reader only "
+        "its own side of each request).",
         "Every reader uses the s3fs options nwbzarr uses (max_concurrency=1: one GET per whole object, no HEAD; "
-        "same retries/timeouts). HDF5 is read the way PyNWB documents streaming with fsspec: "
+        "a pool of 64 connections; same retries/timeouts). HDF5 is read the way PyNWB documents streaming with fsspec: "
         "`h5py.File(s3fs.open(url, 'rb'))` with s3fs's default read-ahead cache"
         + ("; and with remfile." if has_remfile else "; remfile is not installed in this environment (not run)."),
         f"Steps: open = IO constructor + read(); frame = data[{n // 2}]; time course = "

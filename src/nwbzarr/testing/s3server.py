@@ -13,7 +13,7 @@ from typing import Any
 
 from nwbzarr._optional import require
 
-__all__ = ["S3TestServer"]
+__all__ = ["S3TestServer", "loopback_environment"]
 
 _ENV = {
     "AWS_ACCESS_KEY_ID": "nwbzarr-test",
@@ -22,6 +22,14 @@ _ENV = {
     "AWS_EC2_METADATA_DISABLED": "true",
     "NO_PROXY": "127.0.0.1,localhost",
 }
+
+
+def loopback_environment() -> None:
+    """Dummy credentials, no HTTP proxies and no instance-metadata lookups for botocore in this process."""
+    for key, value in _ENV.items():
+        os.environ.setdefault(key, value)
+    for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        os.environ.pop(key, None)
 
 
 @dataclass
@@ -34,10 +42,7 @@ class S3TestServer:
 
     def start(self) -> S3TestServer:
         moto_server = require("moto.server", "the S3 test server (pip install 'moto[server]')")
-        for key, value in _ENV.items():
-            os.environ.setdefault(key, value)
-        for key in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
-            os.environ.pop(key, None)
+        loopback_environment()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the console
         self._server = moto_server.ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()

@@ -18,27 +18,21 @@ from nwbzarr.backends.zarr_v3.attributes import decode_attrs, parse_links
 from nwbzarr.backends.zarr_v3.codecs import compression_from_zarr
 from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
 from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
-from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
+from nwbzarr.backends.zarr_v3.shard_reader import COALESCE_GAP, ShardReader
 from nwbzarr.dtypes import DataType
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, UnsafeDataError
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Reference
 from nwbzarr.tree.values import from_storage
 
-__all__ = ["READ_COALESCE_GAP", "ZarrLazyArray", "read_tree"]
-
-
-#: inner chunks of a shard closer than this are fetched in one ranged request. zarr's default (1 MiB)
-#: merges the chunks of one tile across time with every other tile of the slabs between them (a time
-#: course then reads whole shards); 64 KiB still merges neighbours and small holes, so a frame, whose
-#: chunks nwbzarr lays out adjacently, stays one request
-READ_COALESCE_GAP = 64 * 1024
+__all__ = ["ZarrLazyArray", "read_tree"]
 
 
 def _read_config(array: zarr.Array[Any]) -> zarr.Array[Any]:
+    """Strided reads of sharded arrays go through zarr: merge ranges as nwbzarr's reader does."""
     if array.shards is None:
         return array
-    return array.with_config({"sharding_coalesce_max_gap_bytes": READ_COALESCE_GAP})
+    return array.with_config({"sharding_coalesce_max_gap_bytes": COALESCE_GAP})
 
 
 def _shard_reader(array: zarr.Array[Any], where: str) -> ShardReader | None:
@@ -73,11 +67,9 @@ class ZarrLazyArray(LazyArray):
         self._array = _read_config(array)
         self._shard_reader = _shard_reader(self._array, self.path)
 
-    def _whole_shards(self, key: Index) -> np.ndarray | None:
-        """Regions made of whole shards are read by nwbzarr itself: one request a shard, decoded in threads."""
-        if self._shard_reader is None or not all(isinstance(k, slice) for k in key):
-            return None
-        return self._shard_reader.read(key)  # type: ignore[arg-type]  # all slices, checked above
+    def _by_nwbzarr(self, key: Index) -> np.ndarray | None:
+        """Sharded arrays nwbzarr can decode are read by it: all requests at once, decoded in threads."""
+        return self._shard_reader.read(key) if self._shard_reader is not None else None
 
     @property
     def zarr_array(self) -> zarr.Array[Any]:
@@ -85,8 +77,8 @@ class ZarrLazyArray(LazyArray):
 
     def _read(self, key: Index) -> np.ndarray:
         try:
-            whole = self._whole_shards(key)
-            out = whole if whole is not None else np.asarray(self._array[key])
+            direct = self._by_nwbzarr(key)
+            out = direct if direct is not None else np.asarray(self._array[key])
         except NWBZarrError:
             raise
         except (ValueError, KeyError, OSError, RuntimeError, TypeError, SystemError, IndexError, OverflowError) as exc:

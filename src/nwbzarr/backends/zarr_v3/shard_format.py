@@ -126,9 +126,14 @@ class ShardLayout:
         data = bytes(self.compressor.encode(chunk)) if self.compressor is not None else chunk.tobytes()
         return with_crc32c(data) if self.crc else data
 
-    def decode(self, data: bytes, where: str) -> bytes:
-        data = checked(data, where) if self.crc else data
-        return bytes(self.compressor.decode(data)) if self.compressor is not None else data
+    def decode(self, data: bytes, where: str) -> np.ndarray:
+        """One inner chunk's values from its stored bytes (checksum checked, size checked)."""
+        body = checked(data, where) if self.crc else data
+        decoded = self.compressor.decode(body) if self.compressor is not None else body
+        flat = np.frombuffer(decoded, dtype=self.dtype)
+        if flat.size != math.prod(self.inner):
+            raise InvalidStoreError(f"{where}: a chunk decodes to {flat.size} values, not {math.prod(self.inner)}")
+        return flat.reshape(self.inner)
 
     def key(self, coords: tuple[int, ...]) -> str:
         """The store key of the shard at grid position ``coords``."""
@@ -142,12 +147,14 @@ class ShardLayout:
                 return False
         return bool(region)
 
-    def shards_in(self, region: Region) -> Iterator[tuple[tuple[int, ...], Region]]:
-        """Each shard of an aligned ``region``: its grid position and its part of the array."""
-        ranges = [range(s.start, s.stop, n) for s, n in zip(region, self.shard, strict=True)]
-        for corner in itertools.product(*ranges):
-            coords = tuple(c // n for c, n in zip(corner, self.shard, strict=True))
+    def shards_touching(self, region: Region) -> Iterator[tuple[tuple[int, ...], Region]]:
+        """Each shard that ``region`` touches: its grid position and the part of ``region`` inside it."""
+        spans = [range(s.start // n, -(-s.stop // n)) for s, n in zip(region, self.shard, strict=True)]
+        for coords in itertools.product(*spans):
             yield (
                 coords,
-                tuple(slice(c, min(c + n, s.stop)) for c, n, s in zip(corner, self.shard, region, strict=True)),
+                tuple(
+                    slice(max(s.start, c * n), min(s.stop, (c + 1) * n))
+                    for c, n, s in zip(coords, self.shard, region, strict=True)
+                ),
             )

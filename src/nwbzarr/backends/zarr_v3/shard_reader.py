@@ -1,75 +1,203 @@
-"""Read whole shards directly: one request per shard, inner chunks decoded on every core.
+"""Read sharded arrays directly: every request of a read in flight at once, chunks decoded on every core.
 
-The mirror of :mod:`.shards`. zarr-python decodes a shard chunk by chunk through its general pipeline;
-a read that wants whole shards (a Dask block, a copy, a mean image) needs none of that: it fetches the
-shard in one request, checks the index's CRC-32C (:mod:`.shard_format`), and decodes the inner chunks in a thread pool
-(Blosc, Zstd and the checksum release the GIL). Reads of parts of shards (a frame, a time course) stay
-with zarr, whose ranged reads fetch only the chunks they need.
+The mirror of :mod:`.shards`. zarr-python reads a shard through its general pipeline: at most ten
+requests in flight, the shards of one read partly one after another, and chunks decoded one by one.
+On object storage at tens of milliseconds a request, a read's time is its number of sequential round
+trips, so nwbzarr plans the whole read first and sends each round at once:
+
+1. the shards the read covers whole are fetched in one request each, and the index (with its
+   CRC-32C) of every other shard it touches, all together;
+2. the inner chunks it needs from those other shards, adjacent byte ranges merged across gaps up to
+   :data:`COALESCE_GAP`, all together.
+
+Chunks are decoded in a thread pool as their bytes arrive (Blosc, Zstd and the checksum release the
+GIL). A frame is two rounds, a time course across many shards two rounds too, and a whole shard one.
+Strided selections and layouts :class:`.ShardLayout` does not describe stay with zarr.
 """
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import math
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 import numpy as np
+from zarr.abc.store import ByteRequest, RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
+from nwbzarr.abc.array import Index
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
 from nwbzarr.errors import InvalidStoreError
 
-__all__ = ["ShardReader"]
+__all__ = ["COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
+
+#: inner chunks of one shard closer than this are fetched in one ranged request. Merging bigger holes
+#: would read other tiles: a tile's chunks across time are a whole slab apart (hundreds of KiB)
+COALESCE_GAP = 64 * 1024
+#: a merged range grows no larger than this (so one slow request does not hold up a read)
+MAX_RANGE_BYTES = 16 * 1024 * 1024
+#: requests of one read in flight at once; object stores serve thousands a second per prefix
+MAX_IN_FLIGHT = 64
+
+
+@dataclass(frozen=True)
+class _Piece:
+    """One inner chunk a read needs: where it sits in the shard and where its values go."""
+
+    chunk: tuple[int, ...]
+    source: Region  # within the decoded chunk
+    target: Region  # within the read's output
 
 
 class ShardReader:
-    """Reads shard-aligned regions of one sharded array; ``read`` returns ``None`` when it does not apply."""
+    """Reads regions of one sharded array; ``read`` returns ``None`` for a selection it leaves to zarr."""
 
-    def __init__(self, layout: ShardLayout, where: str) -> None:
+    def __init__(self, layout: ShardLayout, where: str, *, in_flight: int = MAX_IN_FLIGHT) -> None:
         self.layout = layout
         self.where = where
+        self.in_flight = in_flight
 
-    def read(self, region: Region) -> np.ndarray | None:
-        """``array[region]`` if ``region`` is made of whole shards (the last may end with the array)."""
-        layout = self.layout
-        if not layout.aligned(region):
+    def read(self, key: Index) -> np.ndarray | None:
+        """``array[key]`` for integers and unit-step slices (as :func:`.normalize_key` gives them)."""
+        region = _region(key)
+        if region is None:
             return None
-        out = np.empty(tuple(s.stop - s.start for s in region), dtype=layout.array.dtype)
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="nwbzarr-read") as pool:
-            for coords, part in layout.shards_in(region):
-                block = self._shard(coords, pool)
-                target = tuple(slice(p.start - r.start, p.stop - r.start) for p, r in zip(part, region, strict=True))
-                out[target] = block[tuple(slice(0, p.stop - p.start) for p in part)]
-        return out
+        out = np.empty(tuple(s.stop - s.start for s in region), dtype=self.layout.array.dtype)
+        if out.size:
+            workers = os.cpu_count() or 2
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-read") as pool:
+                sync(self._read(region, out, pool, workers))
+        return out[tuple(0 if isinstance(k, int) else slice(None) for k in key)]
 
-    def _shard(self, coords: tuple[int, ...], pool: ThreadPoolExecutor) -> np.ndarray:
+    async def _read(self, region: Region, out: np.ndarray, pool: ThreadPoolExecutor, workers: int) -> None:
         layout = self.layout
-        block = np.full(layout.shard, layout.fill, dtype=layout.dtype)
-        key = layout.key(coords)
-        buffer = sync(layout.array.store_path.store.get(key, prototype=default_buffer_prototype()))
-        if buffer is None:
-            return block  # a shard never written reads as the fill value, as in zarr
-        raw = buffer.to_bytes()
-        data_end = len(raw) - layout.index_size
-        if data_end < 0:
+        limit = asyncio.Semaphore(self.in_flight)
+        whole = asyncio.Semaphore(workers + 1)  # whole shards held undecoded: memory stays a few shards
+        loop = asyncio.get_running_loop()
+        store = layout.array.store_path.store
+
+        async def get(key: str, request: ByteRequest | None = None) -> bytes | None:
+            async with limit:
+                buffer = await store.get(key, prototype=default_buffer_prototype(), byte_range=request)
+            return None if buffer is None else buffer.to_bytes()
+
+        async def decode_into(key: str, pieces: list[tuple[_Piece, bytes | None]]) -> None:
+            batch = max(1, math.ceil(len(pieces) / (2 * workers)))  # every core busy, few jobs
+            jobs = [pieces[i : i + batch] for i in range(0, len(pieces), batch)]
+            await asyncio.gather(*(loop.run_in_executor(pool, self._place, key, job, out) for job in jobs))
+
+        async def shard(coords: tuple[int, ...], part: Region) -> None:
+            key = layout.key(coords)
+            pieces = list(self._pieces(coords, part, region))
+            if self._covers(coords, part):  # the whole shard: one request, its index from its tail
+                async with whole:
+                    raw = await get(key)
+                    if raw is None:  # a shard never written reads as the fill value, as in zarr
+                        await decode_into(key, [(p, None) for p in pieces])
+                        return
+                    data_end = len(raw) - layout.index_size
+                    index = self._index(raw[data_end:] if data_end >= 0 else b"", key)
+                    await decode_into(key, [(p, self._stored(raw, index[p.chunk], data_end, key)) for p in pieces])
+                return
+            tail = await get(key, SuffixByteRequest(layout.index_size))
+            if tail is None:
+                await decode_into(key, [(p, None) for p in pieces])
+                return
+            index = self._index(tail, key)
+            stored = [p for p in pieces if not _empty(index[p.chunk])]
+            missing: list[tuple[_Piece, bytes | None]] = [(p, None) for p in pieces if _empty(index[p.chunk])]
+            ranges = _merge([(int(index[p.chunk][0]), int(index[p.chunk][1]), p) for p in stored])
+
+            async def fetch(start: int, stop: int, members: list[tuple[int, int, _Piece]]) -> None:
+                data = await get(key, RangeByteRequest(start, stop))
+                if data is None or len(data) != stop - start:
+                    raise InvalidStoreError(f"{self.where}: shard {key} indexes bytes it does not hold")
+                await decode_into(key, [(p, data[o - start : o - start + n]) for o, n, p in members])
+
+            await asyncio.gather(*(fetch(*r) for r in ranges), *([decode_into(key, missing)] if missing else []))
+
+        await asyncio.gather(*(shard(coords, part) for coords, part in self.layout.shards_touching(region)))
+
+    def _covers(self, coords: tuple[int, ...], part: Region) -> bool:
+        """Whether ``part`` is all of shard ``coords`` that lies inside the array."""
+        layout = self.layout
+        return all(
+            p.start == c * n and p.stop == min((c + 1) * n, extent)
+            for p, c, n, extent in zip(part, coords, layout.shard, layout.array.shape, strict=True)
+        )
+
+    def _index(self, tail: bytes, key: str) -> np.ndarray:
+        if len(tail) != self.layout.index_size:
             raise InvalidStoreError(f"{self.where}: shard {key} is shorter than its index")
-        index = np.frombuffer(checked(raw[data_end:], f"{self.where} (index of shard {key})"), dtype="<u8")
-        index = index.reshape(*layout.grid, 2)
-        jobs = []
-        for chunk in layout.chunks():
-            offset, nbytes = (int(v) for v in index[chunk])
-            if offset == EMPTY and nbytes == EMPTY:
+        body = checked(tail, f"{self.where} (index of shard {key})")
+        return np.frombuffer(body, dtype="<u8").reshape(*self.layout.grid, 2)
+
+    def _stored(self, raw: bytes, entry: np.ndarray, data_end: int, key: str) -> bytes | None:
+        """A chunk's bytes in a whole shard (``None`` if not stored), checked against the shard's length."""
+        if _empty(entry):
+            return None
+        offset, nbytes = int(entry[0]), int(entry[1])
+        if offset + nbytes > data_end:
+            raise InvalidStoreError(f"{self.where}: shard {key} indexes bytes it does not hold")
+        return raw[offset : offset + nbytes]
+
+    def _pieces(self, coords: tuple[int, ...], part: Region, region: Region) -> Iterator[_Piece]:
+        """The inner chunks of shard ``coords`` that ``part`` (of ``region``) touches."""
+        inner = self.layout.inner
+        origin = [c * n for c, n in zip(coords, self.layout.shard, strict=True)]
+        spans = [
+            range((p.start - o) // n, math.ceil((p.stop - o) / n)) for p, o, n in zip(part, origin, inner, strict=True)
+        ]
+        for chunk in itertools.product(*spans):
+            source, target = [], []
+            for c, o, n, p, r in zip(chunk, origin, inner, part, region, strict=True):
+                lo, hi = max(p.start, o + c * n), min(p.stop, o + (c + 1) * n)
+                source.append(slice(lo - o - c * n, hi - o - c * n))
+                target.append(slice(lo - r.start, hi - r.start))
+            yield _Piece(chunk, tuple(source), tuple(target))
+
+    def _place(self, key: str, pieces: list[tuple[_Piece, bytes | None]], out: np.ndarray) -> None:
+        """Decode chunks (a thread-pool job) and copy the values each piece wants into ``out``."""
+        layout = self.layout
+        for piece, data in pieces:
+            if data is None:
+                out[piece.target] = layout.fill
+            else:
+                out[piece.target] = layout.decode(data, f"{self.where} (shard {key})")[piece.source]
+
+
+def _region(key: Index) -> Region | None:
+    """``key`` as unit-step slices, or ``None`` if it has a stride or a reversed slice."""
+    region = []
+    for k in key:
+        if isinstance(k, slice):
+            if k.step not in (None, 1) or k.start is None or k.stop is None:
+                return None
+            region.append(slice(k.start, max(k.start, k.stop)))
+        else:
+            region.append(slice(k, k + 1))
+    return tuple(region) if region else None
+
+
+def _empty(entry: np.ndarray) -> bool:
+    return int(entry[0]) == EMPTY and int(entry[1]) == EMPTY
+
+
+def _merge(chunks: list[tuple[int, int, _Piece]]) -> list[tuple[int, int, list[tuple[int, int, _Piece]]]]:
+    """Byte ranges ``(start, stop, members)`` covering ``chunks``, neighbours merged across small gaps."""
+    ranges: list[tuple[int, int, list[tuple[int, int, _Piece]]]] = []
+    for offset, nbytes, piece in sorted(chunks, key=lambda c: c[0]):
+        if ranges:
+            start, stop, members = ranges[-1]
+            end = max(stop, offset + nbytes)
+            if offset - stop <= COALESCE_GAP and end - start <= MAX_RANGE_BYTES:
+                members.append((offset, nbytes, piece))
+                ranges[-1] = (start, end, members)
                 continue
-            if offset + nbytes > data_end:
-                raise InvalidStoreError(f"{self.where}: shard {key} indexes bytes it does not hold")
-            jobs.append((chunk, raw[offset : offset + nbytes]))
-
-        def decode(job: tuple[tuple[int, ...], bytes]) -> tuple[tuple[int, ...], bytes]:
-            return job[0], layout.decode(job[1], self.where)
-
-        chunk_bytes = block[layout.chunk_region((0,) * block.ndim)].nbytes
-        for chunk, data in pool.map(decode, jobs):
-            if len(data) != chunk_bytes:
-                raise InvalidStoreError(f"{self.where}: a chunk of shard {key} decodes to {len(data)} bytes")
-            block[layout.chunk_region(chunk)] = np.frombuffer(data, dtype=layout.dtype).reshape(layout.inner)
-        return block
+        ranges.append((offset, offset + nbytes, [(offset, nbytes, piece)]))
+    return ranges

@@ -45,7 +45,7 @@ class ShardWriter:
         """Write ``values`` at ``region`` if it is made of whole shards (the last may end with the array)."""
         if not self.layout.aligned(region):
             return False
-        for coords, shard_region in self.layout.shards_in(region):
+        for coords, shard_region in self.layout.shards_touching(region):
             local = tuple(slice(s.start - r.start, s.stop - r.start) for s, r in zip(shard_region, region, strict=True))
             data = self.encode_shard(values[local])
             self.flush()  # one shard being stored while the next is encoded: bounded memory
