@@ -60,12 +60,26 @@ def test_a_frames_chunks_are_adjacent_in_the_shard(tmp_path: Path) -> None:
     assert np.all(np.diff(offsets.astype(np.int64)) > 0)  # increasing in C order of (time, row, column)
 
 
-def test_misaligned_blocks_are_left_to_zarr(tmp_path: Path) -> None:
-    array = _array(tmp_path / "a.zarr", (32, 16, 16), [ZstdCodec(level=1)])
+def test_blocks_that_cover_shards_in_part_update_them_whole(tmp_path: Path) -> None:
+    """An append that starts mid-shard: the shard is read, updated and rewritten in C order."""
+    shape = (37, 13, 16)
+    values = np.random.default_rng(5).integers(0, 5000, shape, dtype=np.uint16)
+    array = _array(tmp_path / "a.zarr", shape, [ZstdCodec(level=1)])
+    expected = np.zeros(shape, np.uint16)
     with ThreadPoolExecutor(2) as pool:
         writer = ShardWriter(_layout(array), pool, 2)
-        assert not writer.write((slice(4, 20), slice(0, 16), slice(0, 16)), np.ones((16, 16, 16), np.uint16))
-        assert not writer.write((slice(0, 8), slice(0, 16), slice(0, 16)), np.ones((8, 16, 16), np.uint16))
+        for region in [(slice(0, 10), slice(0, 13), slice(0, 16)), (slice(10, 23), slice(0, 13), slice(0, 16))]:
+            assert writer.write(region, values[region])  # the second is read back while the first is stored
+            expected[region] = values[region]
+        box = (slice(5, 30), slice(2, 11), slice(3, 9))
+        assert writer.write(box, values[box] + 1)
+        expected[box] = values[box] + 1
+        assert not writer.write((slice(0, 37, 2), slice(0, 13), slice(0, 16)), values[::2])  # a stride: zarr's
+        writer.flush()
+    assert np.array_equal(zarr.open_array(tmp_path / "a.zarr", mode="r")[:], expected)
+    raw = (tmp_path / "a.zarr" / "c" / "0" / "0" / "0").read_bytes()
+    index = np.frombuffer(raw[-(4 * 2 * 2 * 16 + 4) : -4], dtype="<u8").reshape(4, 2, 2, 2)
+    assert np.all(np.diff(index[..., 0].ravel().astype(np.int64)) > 0)  # still C order
 
 
 def test_unsharded_arrays_are_not_taken(tmp_path: Path) -> None:

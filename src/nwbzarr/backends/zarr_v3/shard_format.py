@@ -115,12 +115,11 @@ class ShardLayout:
         """Bytes of a shard's index, its CRC-32C included."""
         return math.prod(self.grid) * 16 + 4
 
-    def chunks(self) -> Iterator[tuple[int, ...]]:
-        """Inner chunk positions in C order (a frame's chunks are adjacent)."""
-        return itertools.product(*(range(n) for n in self.grid))
-
-    def chunk_region(self, chunk: tuple[int, ...]) -> Region:
-        return tuple(slice(c * n, (c + 1) * n) for c, n in zip(chunk, self.inner, strict=True))
+    def cut(self, block: np.ndarray) -> np.ndarray:
+        """A whole shard's values as ``(chunks, *inner)``, chunks in C order of the grid, each contiguous."""
+        split = [n for pair in zip(self.grid, self.inner, strict=True) for n in pair]
+        order = [*range(0, 2 * block.ndim, 2), *range(1, 2 * block.ndim, 2)]
+        return np.ascontiguousarray(block.reshape(split).transpose(order)).reshape(-1, *self.inner)
 
     def encode(self, chunk: np.ndarray) -> bytes:
         data = bytes(self.compressor.encode(chunk)) if self.compressor is not None else chunk.tobytes()
@@ -140,12 +139,12 @@ class ShardLayout:
         key = self.array.metadata.encode_chunk_key(coords)
         return f"{self.array.store_path.path}/{key}" if self.array.store_path.path else key
 
-    def aligned(self, region: Region) -> bool:
-        """Whether ``region`` is made of whole shards (the last along an axis may end with the array)."""
-        for piece, size, extent in zip(region, self.shard, self.array.shape, strict=True):
-            if piece.step not in (None, 1) or piece.start % size or (piece.stop % size and piece.stop != extent):
-                return False
-        return bool(region)
+    def extent(self, coords: tuple[int, ...]) -> Region:
+        """The part of the array that shard ``coords`` holds (the last shard along an axis may be cut)."""
+        return tuple(
+            slice(c * n, min((c + 1) * n, extent))
+            for c, n, extent in zip(coords, self.shard, self.array.shape, strict=True)
+        )
 
     def shards_touching(self, region: Region) -> Iterator[tuple[tuple[int, ...], Region]]:
         """Each shard that ``region`` touches: its grid position and the part of ``region`` inside it."""

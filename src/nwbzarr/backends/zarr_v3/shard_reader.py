@@ -94,7 +94,7 @@ class ShardReader:
         async def shard(coords: tuple[int, ...], part: Region) -> None:
             key = layout.key(coords)
             pieces = list(self._pieces(coords, part, region))
-            if self._covers(coords, part):  # the whole shard: one request, its index from its tail
+            if part == layout.extent(coords):  # the whole shard: one request, its index from its tail
                 async with whole:
                     raw = await get(key)
                     if raw is None:  # a shard never written reads as the fill value, as in zarr
@@ -122,14 +122,6 @@ class ShardReader:
             await asyncio.gather(*(fetch(*r) for r in ranges), *([decode_into(key, missing)] if missing else []))
 
         await asyncio.gather(*(shard(coords, part) for coords, part in self.layout.shards_touching(region)))
-
-    def _covers(self, coords: tuple[int, ...], part: Region) -> bool:
-        """Whether ``part`` is all of shard ``coords`` that lies inside the array."""
-        layout = self.layout
-        return all(
-            p.start == c * n and p.stop == min((c + 1) * n, extent)
-            for p, c, n, extent in zip(part, coords, layout.shard, layout.array.shape, strict=True)
-        )
 
     def _index(self, tail: bytes, key: str) -> np.ndarray:
         if len(tail) != self.layout.index_size:

@@ -5,8 +5,8 @@ checks, copies), which on a 2-core machine reaches about a third of the codec's 
 that holds a whole shard's frames needs none of that: it cuts the block into inner chunks, compresses
 batches of them in a thread pool (Blosc and Zstd release the GIL), lays them out in C order (so one
 frame's chunks are adjacent and a frame read is one ranged request) and appends the index
-(:mod:`.shard_format`). Anything else (partial shards, other codecs, other index layouts) goes through
-zarr.
+(:mod:`.shard_format`). A shard written in part is read, updated and written whole. Strided regions,
+other codecs and other index layouts go through zarr.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, with_crc32c
+from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
 
 __all__ = ["ShardWriter", "region_writer"]
 
@@ -42,18 +43,38 @@ class ShardWriter:
         self._pending: Future[None] | None = None
 
     def write(self, region: Region, values: np.ndarray) -> bool:
-        """Write ``values`` at ``region`` if it is made of whole shards (the last may end with the array)."""
-        if not self.layout.aligned(region):
+        """Write ``values`` at ``region`` (unit-step slices); ``False`` if the region has a stride.
+
+        A shard the region covers only in part (an append that starts mid-shard) is read, updated and
+        written whole, so every shard nwbzarr writes is in C order and one store write.
+        """
+        layout = self.layout
+        if not region or any(s.step not in (None, 1) for s in region):
             return False
-        for coords, shard_region in self.layout.shards_touching(region):
-            local = tuple(slice(s.start - r.start, s.stop - r.start) for s, r in zip(shard_region, region, strict=True))
-            data = self.encode_shard(values[local])
+        if values.size == 0:
+            return True
+        for coords, part in layout.shards_touching(region):
+            local = tuple(slice(p.start - r.start, p.stop - r.start) for p, r in zip(part, region, strict=True))
+            extent = layout.extent(coords)
+            if part == extent:
+                block = values[local]
+            else:
+                self.flush()  # the shard may be the one still being stored
+                block = self._updated(extent, part, values[local])
+            data = self.encode_shard(block)
             self.flush()  # one shard being stored while the next is encoded: bounded memory
             if self.pool is None:
                 self.put(coords, data)
             else:
                 self._pending = self.pool.submit(self.put, coords, data)
         return True
+
+    def _updated(self, extent: Region, part: Region, values: np.ndarray) -> np.ndarray:
+        """The stored values of the shard holding ``extent``, with ``values`` written over ``part``."""
+        block = ShardReader(self.layout, self.layout.array.path).read(extent)
+        assert block is not None  # the reader takes every unit-step region
+        block[tuple(slice(p.start - e.start, p.stop - e.start) for p, e in zip(part, extent, strict=True))] = values
+        return block
 
     def flush(self) -> None:
         """Wait for the last shard's store write (and raise its error, if any)."""
@@ -71,27 +92,22 @@ class ShardWriter:
             padded = np.full(layout.shard, layout.fill, dtype=layout.dtype)
             padded[tuple(slice(0, n) for n in block.shape)] = block
             block = padded
-        coords = list(layout.chunks())
-        batches = _split(coords, 4 * self.workers)
+        chunks = layout.cut(block)  # one copy: every inner chunk contiguous, in C order of the chunk grid
+        stored = np.ones(layout.grid, dtype=bool)
+        for axis, p in enumerate(present):
+            stored[(slice(None),) * axis + (slice(p, None),)] = False
+        keep = stored.ravel()
+        batches = _split(list(range(len(chunks))), 4 * self.workers)
 
-        def encode(batch: list[tuple[int, ...]]) -> list[bytes | None]:
-            return [
-                None
-                if any(c >= p for c, p in zip(chunk, present, strict=True))
-                else layout.encode(np.ascontiguousarray(block[layout.chunk_region(chunk)]))
-                for chunk in batch
-            ]
+        def encode(batch: list[int]) -> list[bytes]:
+            return [layout.encode(chunks[i]) if keep[i] else b"" for i in batch]
 
         run = self.pool.map if self.pool is not None else map
-        index = np.full((*layout.grid, 2), EMPTY, dtype="<u8")
-        parts: list[bytes] = []
-        offset = 0
-        for batch, results in zip(batches, run(encode, batches), strict=True):
-            for chunk, data in zip(batch, results, strict=True):
-                if data is not None:
-                    index[chunk] = (offset, len(data))
-                    parts.append(data)
-                    offset += len(data)
+        parts = [data for results in run(encode, batches) for data in results]
+        sizes = np.fromiter((len(data) for data in parts), dtype="<u8", count=len(parts))
+        index = np.full((len(parts), 2), EMPTY, dtype="<u8")
+        index[keep, 0] = (np.cumsum(sizes) - sizes)[keep]
+        index[keep, 1] = sizes[keep]
         parts.append(with_crc32c(index.tobytes()))
         return b"".join(parts)
 
