@@ -13,6 +13,7 @@ from zarr.codecs import BloscCodec, GzipCodec, ZstdCodec
 from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
 from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
 from nwbzarr.backends.zarr_v3.shards import ShardWriter
+from nwbzarr.testing.counting import CountingStore
 
 
 def _array(path: Path, shape: tuple[int, ...], compressors: list[object]) -> zarr.Array:  # type: ignore[type-arg]
@@ -132,8 +133,6 @@ def test_partial_reads_equal_zarrs(tmp_path: Path, shape: tuple[int, ...]) -> No
 
 def test_a_frame_is_two_rounds_of_requests(tmp_path: Path) -> None:
     """The shard index, then the frame's chunks (adjacent in C order) merged into one ranged read."""
-    from nwbzarr.testing.counting import CountingStore
-
     shape = (32, 16, 16)
     array = _array(tmp_path / "a.zarr", shape, [ZstdCodec(level=1)])
     with ThreadPoolExecutor(2) as pool:
@@ -163,3 +162,64 @@ def test_a_changed_shard_is_an_error_on_a_whole_shard_read(tmp_path: Path) -> No
     shard.write_bytes(bytes(data))
     with pytest.raises(InvalidStoreError, match=r"/movie.*a chunk's checksum"):
         ShardReader(_layout(array), "/movie").read((slice(0, 16), slice(0, 16), slice(0, 16)))
+
+
+def _counted(array: zarr.Array) -> tuple[zarr.Array, CountingStore]:  # type: ignore[type-arg]
+    reopened = zarr.open_array(CountingStore(array.store_path.store), mode="r")
+    counted = reopened.store_path.store
+    assert isinstance(counted, CountingStore)
+    counted.reset()  # opening probed the metadata
+    return reopened, counted
+
+
+def _written(array: zarr.Array, values: np.ndarray) -> None:  # type: ignore[type-arg]
+    with ThreadPoolExecutor(2) as pool:
+        writer = ShardWriter(_layout(array), pool, 2)
+        writer.write(tuple(slice(0, n) for n in values.shape), values)
+        writer.flush()
+
+
+def test_a_shards_index_is_fetched_once(tmp_path: Path) -> None:
+    """After the first read in a shard, a frame is one ranged request: the index is kept."""
+    from zarr.codecs import Crc32cCodec
+
+    values = np.random.default_rng(6).integers(0, 5000, (32, 16, 16), dtype=np.uint16)
+    array = _array(tmp_path / "a.zarr", values.shape, [ZstdCodec(level=1), Crc32cCodec()])
+    _written(array, values)
+    reopened, counted = _counted(array)
+    reader = ShardReader(_layout(reopened), "/movie")
+    for frame, requests in [(20, 2), (21, 3), (30, 4), (3, 6)]:  # 2, then 1 a frame; another shard: 2 again
+        assert np.array_equal(reader.read((frame, slice(0, 16), slice(0, 16))), values[frame])  # type: ignore[arg-type]
+        assert counted.chunk_gets == requests, frame
+
+
+def test_a_shard_rewritten_since_its_index_was_kept_reads_its_new_values(tmp_path: Path) -> None:
+    """Another writer changed the shard: the kept index points at bytes whose checksum fails, and is read again."""
+    from zarr.codecs import Crc32cCodec
+
+    rng = np.random.default_rng(7)
+    before = np.zeros((32, 16, 16), dtype=np.uint16)  # compresses to a few bytes a chunk
+    after = rng.integers(0, 5000, before.shape, dtype=np.uint16)  # does not: every offset moves
+    array = _array(tmp_path / "a.zarr", before.shape, [ZstdCodec(level=1), Crc32cCodec()])
+    _written(array, before)
+    reopened, counted = _counted(array)
+    reader = ShardReader(_layout(reopened), "/movie")
+    assert np.array_equal(reader.read((20, slice(0, 16), slice(0, 16))), before[20])  # type: ignore[arg-type]
+    _written(array, after)
+    counted.reset()
+    assert np.array_equal(reader.read((20, slice(0, 16), slice(0, 16))), after[20])  # type: ignore[arg-type]
+    assert counted.chunk_gets == 3  # the stale range, the index again, the range
+    for frame in (17, 31):
+        assert np.array_equal(reader.read((frame, slice(0, 16), slice(0, 16))), after[frame])  # type: ignore[arg-type]
+
+
+def test_without_chunk_checksums_no_index_is_kept(tmp_path: Path) -> None:
+    """A stale index could not be told from a good one, so each read fetches it."""
+    values = np.ones((32, 16, 16), dtype=np.uint16)
+    array = _array(tmp_path / "a.zarr", values.shape, [ZstdCodec(level=1)])
+    _written(array, values)
+    reopened, counted = _counted(array)
+    reader = ShardReader(_layout(reopened), "/movie")
+    for frame in (20, 21):
+        reader.read((frame, slice(0, 16), slice(0, 16)))
+    assert counted.chunk_gets == 4

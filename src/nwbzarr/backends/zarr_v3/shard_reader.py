@@ -21,6 +21,8 @@ import asyncio
 import itertools
 import math
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -34,7 +36,7 @@ from nwbzarr.abc.array import Index
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
 from nwbzarr.errors import InvalidStoreError
 
-__all__ = ["COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
+__all__ = ["CACHED_INDEXES", "COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
 
 #: inner chunks of one shard closer than this are fetched in one ranged request. Merging bigger holes
 #: would read other tiles: a tile's chunks across time are a whole slab apart (hundreds of KiB)
@@ -43,6 +45,8 @@ COALESCE_GAP = 64 * 1024
 MAX_RANGE_BYTES = 16 * 1024 * 1024
 #: requests of one read in flight at once; object stores serve thousands a second per prefix
 MAX_IN_FLIGHT = 64
+#: shard indexes a reader keeps (16 bytes an inner chunk: about 43 KiB a default shard of 512 x 512 frames)
+CACHED_INDEXES = 1024
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,9 @@ class ShardReader:
         self.layout = layout
         self.where = where
         self.in_flight = in_flight
+        # shard indexes already read, most recent last; only for chunks with a CRC-32C (see _cached)
+        self._indexes: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
+        self._indexes_lock = threading.Lock()
 
     def read(self, key: Index) -> np.ndarray | None:
         """``array[key]`` for integers and unit-step slices (as :func:`.normalize_key` gives them)."""
@@ -101,14 +108,24 @@ class ShardReader:
                         await decode_into(key, [(p, None) for p in pieces])
                         return
                     data_end = len(raw) - layout.index_size
-                    index = self._index(raw[data_end:] if data_end >= 0 else b"", key)
+                    index = self._index(raw[data_end:] if data_end >= 0 else b"", coords, key)
                     await decode_into(key, [(p, self._stored(raw, index[p.chunk], data_end, key)) for p in pieces])
                 return
+            cached = self._cached(coords)
+            if cached is not None:
+                try:
+                    await chunks(key, pieces, cached)
+                    return
+                except (InvalidStoreError, OSError, ValueError):  # the shard changed since: read its index again
+                    self._forget(coords)
             tail = await get(key, SuffixByteRequest(layout.index_size))
             if tail is None:
                 await decode_into(key, [(p, None) for p in pieces])
                 return
-            index = self._index(tail, key)
+            await chunks(key, pieces, self._index(tail, coords, key))
+
+        async def chunks(key: str, pieces: list[_Piece], index: np.ndarray) -> None:
+            """The pieces' chunks of one shard, by ``index``: ranged reads sent together, merged across small gaps."""
             stored = [p for p in pieces if not _empty(index[p.chunk])]
             missing: list[tuple[_Piece, bytes | None]] = [(p, None) for p in pieces if _empty(index[p.chunk])]
             ranges = _merge([(int(index[p.chunk][0]), int(index[p.chunk][1]), p) for p in stored])
@@ -119,15 +136,44 @@ class ShardReader:
                     raise InvalidStoreError(f"{self.where}: shard {key} indexes bytes it does not hold")
                 await decode_into(key, [(p, data[o - start : o - start + n]) for o, n, p in members])
 
-            await asyncio.gather(*(fetch(*r) for r in ranges), *([decode_into(key, missing)] if missing else []))
+            # all finish before an error is raised, so none writes into ``out`` after a retry with a fresh index
+            jobs = [fetch(*r) for r in ranges] + ([decode_into(key, missing)] if missing else [])
+            errors = [e for e in await asyncio.gather(*jobs, return_exceptions=True) if isinstance(e, BaseException)]
+            if errors:
+                raise errors[0]
 
         await asyncio.gather(*(shard(coords, part) for coords, part in self.layout.shards_touching(region)))
 
-    def _index(self, tail: bytes, key: str) -> np.ndarray:
+    def _index(self, tail: bytes, coords: tuple[int, ...], key: str) -> np.ndarray:
+        """The index of shard ``coords`` from its stored bytes (CRC-32C checked), remembered for later reads."""
         if len(tail) != self.layout.index_size:
             raise InvalidStoreError(f"{self.where}: shard {key} is shorter than its index")
         body = checked(tail, f"{self.where} (index of shard {key})")
-        return np.frombuffer(body, dtype="<u8").reshape(*self.layout.grid, 2)
+        index = np.frombuffer(body, dtype="<u8").reshape(*self.layout.grid, 2)
+        if self.layout.crc:
+            with self._indexes_lock:
+                self._indexes[coords] = index
+                self._indexes.move_to_end(coords)
+                while len(self._indexes) > CACHED_INDEXES:
+                    self._indexes.popitem(last=False)
+        return index
+
+    def _cached(self, coords: tuple[int, ...]) -> np.ndarray | None:
+        """The index of shard ``coords`` as read before, if any.
+
+        Only arrays whose chunks carry a CRC-32C keep indexes: if another process rewrote the shard since
+        (an append), a stale entry points at bytes whose checksum fails, and the index is read again. A
+        shard's index is then fetched once, so a frame read after the first in its shard is one request.
+        """
+        with self._indexes_lock:
+            index = self._indexes.get(coords)
+            if index is not None:
+                self._indexes.move_to_end(coords)
+            return index
+
+    def _forget(self, coords: tuple[int, ...]) -> None:
+        with self._indexes_lock:
+            self._indexes.pop(coords, None)
 
     def _stored(self, raw: bytes, entry: np.ndarray, data_end: int, key: str) -> bytes | None:
         """A chunk's bytes in a whole shard (``None`` if not stored), checked against the shard's length."""
