@@ -10,9 +10,10 @@ trips, so nwbzarr plans the whole read first and sends each round at once:
 2. the inner chunks it needs from those other shards, adjacent byte ranges merged across gaps up to
    :data:`COALESCE_GAP`, all together.
 
-Chunks are decoded in a thread pool as their bytes arrive (Blosc, Zstd and the checksum release the
-GIL). A frame is two rounds, a time course across many shards two rounds too, and a whole shard one.
-Strided selections and layouts :class:`.ShardLayout` does not describe stay with zarr.
+Indexes once read are kept (step 1 is then skipped for those shards). Chunks are decoded in a thread
+pool as their bytes arrive (Blosc, Zstd and the checksum release the GIL). A frame is two rounds (one in
+a shard read before), a time course across many shards two rounds too, and a whole shard one. Strided
+selections and layouts :class:`.ShardLayout` does not describe stay with zarr.
 """
 
 from __future__ import annotations
