@@ -48,8 +48,8 @@ def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str,
         config.setdefault("retries", {"max_attempts": 8, "mode": "standard"})
         config.setdefault("connect_timeout", 10)
         config.setdefault("read_timeout", 30)
-        # a read sends all its ranged requests at once (a time course: one per chunk slab); botocore's
-        # pool of 10 connections would queue them behind each other, 10 round trips at a time
+        # a read keeps up to 24 ranged requests in flight (a time course: one per chunk slab), and Dask
+        # runs several reads at once; botocore's pool of 10 connections would queue them
         config.setdefault("max_pool_connections", 64)
         options["config_kwargs"] = config
     return FsspecStore.from_url(text, storage_options=options, read_only=read_only)
