@@ -13,6 +13,7 @@ import numpy as np
 
 from nwbzarr._optional import require
 from nwbzarr.abc.array import Index, LazyArray
+from nwbzarr.backends.hdf5.chunks import GzipChunkReader
 from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, FieldType, Text
 from nwbzarr.errors import InvalidStoreError, NWBZarrError
 from nwbzarr.tree.layout import Compression, Layout
@@ -31,6 +32,7 @@ class H5LazyArray(LazyArray):
         self._dataset = dataset
         self._dtype = dtype
         self.path: str = dataset.name
+        self._gzip = GzipChunkReader.of(dataset) if isinstance(dtype, np.dtype) else None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -47,10 +49,20 @@ class H5LazyArray(LazyArray):
 
     def _read(self, key: Index) -> np.ndarray:
         try:
-            raw = np.asarray(self._dataset.asstr()[key] if isinstance(self._dtype, Text) else self._dataset[key])
+            raw = self._inflated(key)
+            if raw is None:
+                raw = np.asarray(self._dataset.asstr()[key] if isinstance(self._dtype, Text) else self._dataset[key])
         except (OSError, ValueError, TypeError) as exc:
             raise InvalidStoreError(f"{self.path}: cannot read: {exc}") from exc
         return from_storage(self._dtype, raw, lambda ref: _reference(self._dataset.file, ref, self.path))
+
+    def _inflated(self, key: Index) -> np.ndarray | None:
+        """``key`` read by :class:`GzipChunkReader` (gzip chunks inflated on every core), if it applies."""
+        if self._gzip is None or any(isinstance(k, slice) and k.step not in (None, 1) for k in key):
+            return None
+        region = tuple(k if isinstance(k, slice) else slice(k, k + 1) for k in key)
+        out = self._gzip.read(region)
+        return None if out is None else out[tuple(0 if isinstance(k, int) else slice(None) for k in key)]
 
 
 def _reference(file: Any, ref: Any, where: str) -> Reference:

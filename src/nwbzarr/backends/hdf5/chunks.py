@@ -1,0 +1,104 @@
+"""Read gzip-compressed HDF5 chunks with every core: raw chunk bytes from h5py, inflated in threads.
+
+h5py serialises all calls to the HDF5 library, which inflates each chunk while it holds that lock, so
+reading a gzip-compressed movie (how PyNWB files usually store one) runs on one core whatever the
+caller does, and that inflate is most of the cost of converting such a file. For datasets whose filter
+pipeline is exactly deflate, optionally after shuffle, nwbzarr asks h5py for each chunk's stored bytes
+(``read_direct_chunk``: no decompression under the lock) and inflates and un-shuffles them in a thread
+pool (``zlib`` releases the GIL). Any other pipeline, or a read of a few chunks, goes through h5py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import os
+import zlib
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from nwbzarr.errors import InvalidStoreError
+
+__all__ = ["MIN_CHUNKS", "GzipChunkReader"]
+
+#: reads touching fewer chunks than this go through h5py (a thread pool is not worth it)
+MIN_CHUNKS = 8
+_DEFLATE, _SHUFFLE = 1, 2
+
+Region = tuple[slice, ...]
+#: what ``_stored`` returns for a chunk HDF5 stored with a filter skipped (its filter mask is not 0)
+_FILTER_SKIPPED = b"filter skipped"
+
+
+class GzipChunkReader:
+    """Reads unit-step regions of one chunked, deflate-compressed numeric HDF5 dataset."""
+
+    def __init__(self, dataset: Any, shuffle: bool) -> None:
+        self.dataset = dataset
+        self.shuffle = shuffle
+        self.chunks: tuple[int, ...] = tuple(dataset.chunks)
+        self.dtype = np.dtype(dataset.dtype)
+        self.fill = dataset.fillvalue
+
+    @classmethod
+    def of(cls, dataset: Any) -> GzipChunkReader | None:
+        """A reader for ``dataset``, or ``None`` if its layout or filters are not ones it decodes."""
+        if dataset.chunks is None or dataset.dtype.kind not in "biuf" or dataset.dtype.subdtype is not None:
+            return None
+        plist = dataset.id.get_create_plist()
+        codes = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
+        if codes not in ([_DEFLATE], [_SHUFFLE, _DEFLATE]):
+            return None
+        return cls(dataset, shuffle=codes[0] == _SHUFFLE)
+
+    def read(self, region: Region) -> np.ndarray | None:
+        """``dataset[region]``, or ``None`` when the region is too small to be worth the threads."""
+        spans = [range(s.start // c, -(-s.stop // c)) for s, c in zip(region, self.chunks, strict=True)]
+        if math.prod(len(s) for s in spans) < MIN_CHUNKS:
+            return None
+        out = np.empty(tuple(s.stop - s.start for s in region), dtype=self.dtype)
+        workers = os.cpu_count() or 2
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-inflate") as pool:
+            jobs: list[Future[None]] = []
+            for grid in itertools.product(*spans):
+                origin = tuple(g * c for g, c in zip(grid, self.chunks, strict=True))
+                stored = self._stored(origin)  # under h5py's lock, in this thread: file reads only
+                if stored is _FILTER_SKIPPED:
+                    return None  # HDF5 stored this chunk with a filter skipped: h5py knows what to do
+                jobs.append(pool.submit(self._place, origin, stored, region, out))
+                if len(jobs) > 4 * workers:  # bounded: a few chunks' bytes wait for a thread
+                    jobs.pop(0).result()
+            for job in jobs:
+                job.result()
+        return out
+
+    def _stored(self, origin: tuple[int, ...]) -> bytes | None:
+        """A chunk's stored bytes, ``None`` if it was never written (it reads as the fill value)."""
+        if self.dataset.id.get_chunk_info_by_coord(origin).byte_offset is None:
+            return None
+        mask, data = self.dataset.id.read_direct_chunk(origin)
+        return bytes(data) if not mask else _FILTER_SKIPPED
+
+    def _place(self, origin: tuple[int, ...], stored: bytes | None, region: Region, out: np.ndarray) -> None:
+        """Inflate one chunk (a pool thread) and copy its part of ``region`` into ``out``."""
+        source, target = [], []
+        for o, c, s, extent in zip(origin, self.chunks, region, self.dataset.shape, strict=True):
+            lo, hi = max(s.start, o), min(s.stop, o + c, extent)
+            source.append(slice(lo - o, hi - o))
+            target.append(slice(lo - s.start, hi - s.start))
+        if stored is None:
+            out[tuple(target)] = self.fill
+            return
+        try:
+            raw = zlib.decompress(stored)
+        except zlib.error as exc:
+            raise InvalidStoreError(f"{self.dataset.name}: chunk at {origin} does not inflate: {exc}") from exc
+        count = math.prod(self.chunks)
+        if len(raw) != count * self.dtype.itemsize:
+            raise InvalidStoreError(f"{self.dataset.name}: chunk at {origin} inflates to {len(raw)} bytes")
+        if self.shuffle and self.dtype.itemsize > 1:  # HDF5's shuffle: byte 0 of every value, then byte 1, ...
+            raw = np.frombuffer(raw, dtype=np.uint8).reshape(self.dtype.itemsize, count).T.tobytes()
+        chunk = np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
+        out[tuple(target)] = chunk[tuple(source)]
