@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_BUDGET", "block_shape", "iter_regions", "read_region"]
+__all__ = ["DEFAULT_BUDGET", "block_shape", "iter_regions", "overlap", "read_region"]
 
 #: bytes of uncompressed data a writer holds at once per array (per worker)
 DEFAULT_BUDGET = 64 * 1024 * 1024
@@ -64,3 +64,13 @@ def read_region(source: Any, region: Region) -> np.ndarray:
     if compute is not None:
         out = compute()
     return np.asarray(out)
+
+
+def overlap(origin: tuple[int, ...], size: tuple[int, ...], region: Region) -> tuple[Region, Region]:
+    """Where the box at ``origin`` of ``size`` meets ``region``: (within the box, within the region)."""
+    inside, within = [], []
+    for o, n, r in zip(origin, size, region, strict=True):
+        lo, hi = max(r.start, o), min(r.stop, o + n)
+        inside.append(slice(lo - o, hi - o))
+        within.append(slice(lo - r.start, hi - r.start))
+    return tuple(inside), tuple(within)

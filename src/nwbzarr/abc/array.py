@@ -20,7 +20,7 @@ from nwbzarr.errors import ReadTooLargeError
 if TYPE_CHECKING:
     import dask.array
 
-__all__ = ["MAX_READ_BYTES", "Index", "LazyArray", "normalize_key"]
+__all__ = ["MAX_READ_BYTES", "Index", "LazyArray", "as_box", "drop_integer_axes", "normalize_key"]
 
 Index = tuple[int | slice, ...]
 
@@ -52,6 +52,28 @@ def normalize_key(key: Any, shape: tuple[int, ...]) -> Index:
             raise IndexError(f"unsupported index {k!r}: use integers and slices (read, then index with numpy)")
     out.extend(slice(0, n, 1) for n in shape[len(out) :])
     return tuple(out)
+
+
+def as_box(key: Index) -> tuple[slice, ...] | None:
+    """A normalised ``key`` as unit-step slices (an integer becomes a slice of one), ``None`` if it has a stride.
+
+    For readers that fetch boxes themselves; :func:`drop_integer_axes` turns the box's values back into
+    what ``key`` asked for.
+    """
+    box = []
+    for k in key:
+        if isinstance(k, slice):
+            if k.step not in (None, 1) or k.start is None or k.stop is None:
+                return None
+            box.append(slice(k.start, max(k.start, k.stop)))
+        else:
+            box.append(slice(k, k + 1))
+    return tuple(box) if box else None
+
+
+def drop_integer_axes(values: np.ndarray, key: Index) -> np.ndarray:
+    """The values of :func:`as_box` ``(key)`` shaped as ``key`` reads them: integer axes dropped."""
+    return values[tuple(0 if isinstance(k, int) else slice(None) for k in key)]
 
 
 def _slice_length(k: slice) -> int:

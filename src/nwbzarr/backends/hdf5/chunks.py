@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from nwbzarr.blocks import overlap
 from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["MIN_CHUNKS", "GzipChunkReader"]
@@ -27,7 +28,6 @@ __all__ = ["MIN_CHUNKS", "GzipChunkReader"]
 MIN_CHUNKS = 8
 _DEFLATE, _SHUFFLE = 1, 2
 
-Region = tuple[slice, ...]
 #: what ``_stored`` returns for a chunk HDF5 stored with a filter skipped (its filter mask is not 0)
 _FILTER_SKIPPED = b"filter skipped"
 
@@ -53,7 +53,7 @@ class GzipChunkReader:
             return None
         return cls(dataset, shuffle=codes[0] == _SHUFFLE)
 
-    def read(self, region: Region) -> np.ndarray | None:
+    def read(self, region: tuple[slice, ...]) -> np.ndarray | None:
         """``dataset[region]``, or ``None`` when the region is too small to be worth the threads."""
         spans = [range(s.start // c, -(-s.stop // c)) for s, c in zip(region, self.chunks, strict=True)]
         if math.prod(len(s) for s in spans) < MIN_CHUNKS:
@@ -81,15 +81,11 @@ class GzipChunkReader:
         mask, data = self.dataset.id.read_direct_chunk(origin)
         return bytes(data) if not mask else _FILTER_SKIPPED
 
-    def _place(self, origin: tuple[int, ...], stored: bytes | None, region: Region, out: np.ndarray) -> None:
+    def _place(self, origin: tuple[int, ...], stored: bytes | None, region: tuple[slice, ...], out: np.ndarray) -> None:
         """Inflate one chunk (a pool thread) and copy its part of ``region`` into ``out``."""
-        source, target = [], []
-        for o, c, s, extent in zip(origin, self.chunks, region, self.dataset.shape, strict=True):
-            lo, hi = max(s.start, o), min(s.stop, o + c, extent)
-            source.append(slice(lo - o, hi - o))
-            target.append(slice(lo - s.start, hi - s.start))
+        source, target = overlap(origin, self.chunks, region)
         if stored is None:
-            out[tuple(target)] = self.fill
+            out[target] = self.fill
             return
         try:
             raw = zlib.decompress(stored)
@@ -101,4 +97,4 @@ class GzipChunkReader:
         if self.shuffle and self.dtype.itemsize > 1:  # HDF5's shuffle: byte 0 of every value, then byte 1, ...
             raw = np.frombuffer(raw, dtype=np.uint8).reshape(self.dtype.itemsize, count).T.tobytes()
         chunk = np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
-        out[tuple(target)] = chunk[tuple(source)]
+        out[target] = chunk[source]

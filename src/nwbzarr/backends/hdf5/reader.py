@@ -7,12 +7,13 @@ ASCII) so HDF5 -> Zarr -> HDF5 restores it; chunking and gzip/shuffle become the
 
 from __future__ import annotations
 
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
 from nwbzarr._optional import require
-from nwbzarr.abc.array import Index, LazyArray
+from nwbzarr.abc.array import Index, LazyArray, as_box, drop_integer_axes
 from nwbzarr.backends.hdf5.chunks import GzipChunkReader
 from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, FieldType, Text
 from nwbzarr.errors import InvalidStoreError, NWBZarrError
@@ -32,7 +33,6 @@ class H5LazyArray(LazyArray):
         self._dataset = dataset
         self._dtype = dtype
         self.path: str = dataset.name
-        self._gzip = GzipChunkReader.of(dataset) if isinstance(dtype, np.dtype) else None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -56,13 +56,16 @@ class H5LazyArray(LazyArray):
             raise InvalidStoreError(f"{self.path}: cannot read: {exc}") from exc
         return from_storage(self._dtype, raw, lambda ref: _reference(self._dataset.file, ref, self.path))
 
+    @cached_property
+    def _gzip(self) -> GzipChunkReader | None:
+        """Looked up on the first read: opening a file makes an array for every dataset, most never read."""
+        return GzipChunkReader.of(self._dataset) if isinstance(self._dtype, np.dtype) else None
+
     def _inflated(self, key: Index) -> np.ndarray | None:
         """``key`` read by :class:`GzipChunkReader` (gzip chunks inflated on every core), if it applies."""
-        if self._gzip is None or any(isinstance(k, slice) and k.step not in (None, 1) for k in key):
-            return None
-        region = tuple(k if isinstance(k, slice) else slice(k, k + 1) for k in key)
-        out = self._gzip.read(region)
-        return None if out is None else out[tuple(0 if isinstance(k, int) else slice(None) for k in key)]
+        box = as_box(key)
+        out = self._gzip.read(box) if self._gzip is not None and box is not None else None
+        return None if out is None else drop_integer_axes(out, key)
 
 
 def _reference(file: Any, ref: Any, where: str) -> Reference:

@@ -33,8 +33,9 @@ from zarr.abc.store import ByteRequest, RangeByteRequest, SuffixByteRequest
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
-from nwbzarr.abc.array import Index
+from nwbzarr.abc.array import Index, as_box, drop_integer_axes
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
+from nwbzarr.blocks import overlap
 from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["CACHED_INDEXES", "COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
@@ -75,7 +76,7 @@ class ShardReader:
 
     def read(self, key: Index) -> np.ndarray | None:
         """``array[key]`` for integers and unit-step slices (as :func:`.normalize_key` gives them)."""
-        region = _region(key)
+        region = as_box(key)
         if region is None:
             return None
         out = np.empty(tuple(s.stop - s.start for s in region), dtype=self.layout.array.dtype)
@@ -83,7 +84,7 @@ class ShardReader:
             workers = os.cpu_count() or 2
             with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-read") as pool:
                 sync(self._read(region, out, pool, workers))
-        return out[tuple(0 if isinstance(k, int) else slice(None) for k in key)]
+        return drop_integer_axes(out, key)
 
     async def _read(self, region: Region, out: np.ndarray, pool: ThreadPoolExecutor, workers: int) -> None:
         layout = self.layout
@@ -196,12 +197,8 @@ class ShardReader:
             range((p.start - o) // n, math.ceil((p.stop - o) / n)) for p, o, n in zip(part, origin, inner, strict=True)
         ]
         for chunk in itertools.product(*spans):
-            source, target = [], []
-            for c, o, n, p, r in zip(chunk, origin, inner, part, region, strict=True):
-                lo, hi = max(p.start, o + c * n), min(p.stop, o + (c + 1) * n)
-                source.append(slice(lo - o - c * n, hi - o - c * n))
-                target.append(slice(lo - r.start, hi - r.start))
-            yield _Piece(chunk, tuple(source), tuple(target))
+            corner = tuple(o + c * n for o, c, n in zip(origin, chunk, inner, strict=True))
+            yield _Piece(chunk, *overlap(corner, inner, region))  # inside the shard: meets region where part does
 
     def _place(self, key: str, pieces: list[tuple[_Piece, bytes | None]], out: np.ndarray) -> None:
         """Decode chunks (a thread-pool job) and copy the values each piece wants into ``out``."""
@@ -211,19 +208,6 @@ class ShardReader:
                 out[piece.target] = layout.fill
             else:
                 out[piece.target] = layout.decode(data, f"{self.where} (shard {key})")[piece.source]
-
-
-def _region(key: Index) -> Region | None:
-    """``key`` as unit-step slices, or ``None`` if it has a stride or a reversed slice."""
-    region = []
-    for k in key:
-        if isinstance(k, slice):
-            if k.step not in (None, 1) or k.start is None or k.stop is None:
-                return None
-            region.append(slice(k.start, max(k.start, k.stop)))
-        else:
-            region.append(slice(k, k + 1))
-    return tuple(region) if region else None
 
 
 def _empty(entry: np.ndarray) -> bool:

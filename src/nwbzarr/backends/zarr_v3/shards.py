@@ -30,7 +30,7 @@ __all__ = ["ShardWriter", "region_writer"]
 
 
 class ShardWriter:
-    """Writes shard-aligned blocks of one sharded array; ``write`` says whether it took the block.
+    """Writes blocks of one sharded array, shard by shard; ``write`` says whether it took the block.
 
     With a thread ``pool``, chunks are compressed on its threads and each shard is stored while the
     next is encoded; without one (a Dask task, already parallel), all happens in the calling thread.
@@ -118,7 +118,7 @@ class ShardWriter:
 
 @contextmanager
 def region_writer(array: zarr.Array[Any]) -> Iterator[Callable[[Region, np.ndarray], None]]:
-    """``put(region, values)`` for ``array``: whole shards by nwbzarr (on every core), the rest by zarr."""
+    """``put(region, values)`` for ``array``: by nwbzarr's shard writer (on every core) if it can, else by zarr."""
     layout = ShardLayout.of(array)
     if layout is None:
         yield array.__setitem__

@@ -30,7 +30,7 @@ from nwbzarr.tree.paths import join
 
 __all__ = ["TreeWriter", "payload_bytes"]
 
-#: stores ``values`` at a region of one array (whole shards by nwbzarr, the rest by zarr)
+#: stores ``values`` at a region of one array (sharded arrays by nwbzarr, shard by shard; others by zarr)
 PutRegion = Callable[[tuple[slice, ...], np.ndarray], None]
 
 #: the length a stream of unknown length is laid out for (chunk and shard shapes only)
