@@ -67,7 +67,8 @@ def nwb_files(draw: st.DrawFn) -> NWBFile:
         grid_spacing=draw(st.none() | st.lists(floats, min_size=2, max_size=3)),
     )
     frames = draw(st.integers(1, 6))
-    movie = draw(hnp.arrays(numeric_dtypes, (frames, draw(st.integers(1, 5)), draw(st.integers(1, 5)))))
+    width, height = draw(st.integers(1, 5)), draw(st.integers(1, 5))
+    movie = draw(hnp.arrays(numeric_dtypes, (frames, width, height)))
     timing = (
         {"rate": draw(st.floats(0.1, 1000))}
         if draw(st.booleans())
@@ -86,7 +87,8 @@ def nwb_files(draw: st.DrawFn) -> NWBFile:
     n_rois = draw(st.integers(1, 4))
     for _ in range(n_rois):
         n = draw(st.integers(1, 4))
-        table.add_roi(pixel_mask=[(draw(st.integers(0, 9)), draw(st.integers(0, 9)), draw(floats)) for _ in range(n)])
+        pixels = [(draw(st.integers(0, width - 1)), draw(st.integers(0, height - 1)), draw(floats)) for _ in range(n)]
+        table.add_roi(pixel_mask=pixels)  # inside the image: masks outside it are refused
     region = table.create_roi_table_region(description=draw(texts), region=list(range(n_rois)))
     traces = draw(hnp.arrays("float32", (frames, n_rois)))
     container = Fluorescence if draw(st.booleans()) else DfOverF

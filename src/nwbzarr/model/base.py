@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import uuid
@@ -12,7 +13,8 @@ from typing import Any, ClassVar, TypeVar, dataclass_transform
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.errors import ContainerNotFoundError, DuplicateNameError, ValidationError
+from nwbzarr.errors import ContainerNotFoundError, DuplicateNameError, InvalidNameError, ValidationError
+from nwbzarr.model.checks import array_problem, as_array, integer_problem, name_problem, text_problem
 from nwbzarr.model.spec import Kind, Member, attribute, child, children, dataset, link, members
 from nwbzarr.tree.paths import check_name
 
@@ -59,10 +61,11 @@ class Deferred:
     Lets ``read()`` cost only the metadata requests: scalars and small arrays are fetched when used.
     """
 
-    __slots__ = ("_load",)
+    __slots__ = ("_load", "source")
 
-    def __init__(self, load: Callable[[], Any]) -> None:
+    def __init__(self, load: Callable[[], Any], source: Any = None) -> None:
         self._load = load
+        self.source = source  # the stored array it comes from: views show its dtype (and a free value)
 
     def resolve(self) -> Any:
         return self._load()
@@ -113,6 +116,16 @@ class Children(Mapping[str, T]):
         return "{" + ", ".join(f"{k!r}: {type(v).__name__}" for k, v in self._items.items()) + "}"
 
 
+def _check_name(name: object, what: str) -> str:
+    """A node name that every store can hold: check_name's rules, no control characters, at most 255 bytes."""
+    check_name(name, what)
+    assert isinstance(name, str)
+    problem = name_problem(name)
+    if problem is not None:
+        raise InvalidNameError(f"{what}: name {name[:40]!r}{'...' if len(name) > 40 else ''} {problem}")
+    return name
+
+
 @dataclasses.dataclass(kw_only=True, eq=False, repr=False)
 class Container:
     """Any NWB object. Subclasses are declared with :func:`neurodata_type` and field specifiers.
@@ -135,7 +148,7 @@ class Container:
         return value
 
     def __post_init__(self) -> None:
-        check_name(self.name, type(self).__name__)
+        _check_name(self.name, type(self).__name__)
         for field_name, member in members(self):
             setattr(self, field_name, self._normalize(field_name, member, getattr(self, field_name)))
         self._validate()
@@ -150,7 +163,7 @@ class Container:
         """Every rule this object breaks (each field on its own, then the rules across fields)."""
         found: list[ValidationError] = []
         try:
-            check_name(self.name, type(self).__name__)
+            _check_name(self.name, type(self).__name__)
         except ValidationError as exc:
             found.append(exc)
         for field_name, member in members(self):
@@ -181,8 +194,10 @@ class Container:
 
     def _normalize(self, field_name: str, member: Member, value: Any) -> Any:
         if value is None:
-            if member.required and member.kind is not Kind.ATTRIBUTE:
+            if member.required:
                 raise self._fail(field_name, "is required")
+            if not _none_allowed(type(self), field_name):  # e.g. unit=None where the schema has a default
+                raise self._fail(field_name, "cannot be None (leave it out to get its default)")
             return None
         if member.kind is Kind.CHILDREN:
             return self._adopt_children(field_name, value)
@@ -216,6 +231,8 @@ class Container:
             value = [value]
         elif isinstance(value, Mapping):
             value = list(value.values())
+        elif isinstance(value, (str, bytes)) or not isinstance(value, Iterable):
+            raise self._fail(field_name, f"expected containers (one, a list or a dict), got {type(value).__name__}")
         owner = f"{self._label}.{field_name}"
         items = Children[Any](owner)
         expected = _field_type(type(self), field_name, inner=True)
@@ -307,6 +324,16 @@ def _short(value: Any, member: Member) -> str:
 
 
 _TYPE_CACHE: dict[tuple[type, str, bool], tuple[type, ...]] = {}
+_NONE_CACHE: dict[tuple[type, str], bool] = {}
+
+
+def _none_allowed(cls: type, field_name: str) -> bool:
+    """Whether ``None`` is a value of the field: only when its default is ``None`` (an optional member)."""
+    key = (cls, field_name)
+    if key not in _NONE_CACHE:
+        found = next((f for f in dataclasses.fields(cls) if f.name == field_name), None)
+        _NONE_CACHE[key] = found is not None and found.default is None
+    return _NONE_CACHE[key]
 
 
 def _field_type(cls: type, field_name: str, *, inner: bool = False) -> tuple[type, ...]:
@@ -336,15 +363,28 @@ def normalize_value(owner: Container, field_name: str, member: Member, value: An
     """Check a dataset or attribute value against its schema dtype and dims; return the stored form."""
     if value.__class__ is Deferred:
         return value
+    if member.dtype == "ref":  # references: the owning type checks its targets, here only that there are many
+        many = isinstance(value, Iterable) or hasattr(value, "shape")
+        if member.dims and (isinstance(value, (str, bytes, Mapping)) or not many):
+            raise owner._fail(field_name, f"must be a list of objects, got {type(value).__name__}")
+        return value
     dtype, dims = member.dtype, member.dims
     if dtype in ("text", "isodatetime") and dims:  # 1-D text: accept one string or many
+        if isinstance(value, (bytes, Mapping)) or not isinstance(value, (str, datetime, Iterable)):
+            raise owner._fail(field_name, f"must be {dtype} (one value or a list), got {type(value).__name__}")
         items = (value,) if isinstance(value, (str, datetime)) else tuple(value)
         return tuple(_scalar(owner, field_name, dtype, v) for v in items)
     if not dims and dtype is not None and dtype != "numeric":
         return _scalar(owner, field_name, dtype, value)
-    if isinstance(value, (list, tuple)):
-        value = np.asarray(value)
-    if dtype in _NUMERIC and isinstance(value, np.ndarray):
+    if dims:  # an array of the schema's rank and dtype kind, checked before any cast
+        value, problem = as_array(value)
+        problem = problem or array_problem(value, numeric=dtype in _NUMERIC | {"numeric"})
+        if problem is not None:
+            raise owner._fail(field_name, problem)
+    elif isinstance(value, (list, tuple)):
+        with contextlib.suppress(ValueError, TypeError):  # ragged cells of a column stay a list
+            value = np.asarray(value)
+    if dtype in _NUMERIC and isinstance(value, np.ndarray) and value.dtype.kind in "biuf":
         value = _at_least(value, np.dtype(dtype))
     if dims and hasattr(value, "shape"):
         ranks = sorted({len(d) for d in dims})
@@ -376,6 +416,9 @@ def _scalar(owner: Container, field_name: str, dtype: str, value: Any) -> Any:
             value = str(value)
         if not isinstance(value, str):
             raise owner._fail(field_name, f"must be text, got {type(value).__name__}")
+        problem = text_problem(value)
+        if problem is not None:
+            raise owner._fail(field_name, f"{value[:40]!r} {problem}")
         return value
     if dtype == "isodatetime":
         if isinstance(value, str):
@@ -392,20 +435,27 @@ def _scalar(owner: Container, field_name: str, dtype: str, value: Any) -> Any:
             )
         return value
     if dtype == "bool":
-        return bool(value)
+        if isinstance(value, (bool, np.bool_)) or (isinstance(value, (int, np.integer)) and value in (0, 1)):
+            return bool(value)
+        raise owner._fail(field_name, f"must be True or False, got {value!r}")
     if dtype in _NUMERIC:
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
             raise owner._fail(field_name, f"must be a number, got {value!r}")
+        kind = np.dtype(dtype).kind
+        if kind in "iu":
+            if isinstance(value, (float, np.floating)) and not float(value).is_integer():
+                raise owner._fail(field_name, f"must be an integer, got {value!r}")
+            problem = integer_problem(int(value), np.dtype(dtype))
+            if problem is not None:
+                raise owner._fail(field_name, problem)
+            if isinstance(value, (float, np.floating)):
+                return int(value)
         if isinstance(value, np.generic):
             return value
-        if np.dtype(dtype).kind == "f":
+        if kind == "f":
             return float(value)
-        if np.dtype(dtype).kind in "iu" and isinstance(value, float):
-            if not value.is_integer():
-                raise owner._fail(field_name, f"must be an integer, got {value!r}")
-            return int(value)
         return value
     return value
 

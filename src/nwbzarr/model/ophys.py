@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from nwbzarr.model.base import Children, NWBContainer, NWBDataInterface, neurodata_type
+from nwbzarr.model.checks import array_problem, as_array
 from nwbzarr.model.device import Device
 from nwbzarr.model.image import ImageSeries
 from nwbzarr.model.spec import attribute, child, children, dataset, link
@@ -173,7 +174,11 @@ class PlaneSegmentation(DynamicTable):
 
     def _mask_cell(self, name: str, value: Any) -> Any:
         if name == "image_mask":
-            mask = np.asarray(value)
+            mask, problem = as_array(value)
+            problem = problem or array_problem(mask, numeric=True)
+            if problem is not None:
+                raise self._fail("image_mask", problem)
+            mask = np.asarray(mask)
             if mask.ndim not in (2, 3):
                 raise self._fail("image_mask", f"must be 2-D or 3-D, got shape {mask.shape}")
             column = self.columns.get("image_mask")
@@ -183,12 +188,39 @@ class PlaneSegmentation(DynamicTable):
                     raise self._fail("image_mask", f"shape {mask.shape} differs from the table's {shape}")
             return mask
         width = 3 if name == "pixel_mask" else 4
-        rows = [tuple(p) for p in value]
+        what = "(x, y, weight)" if width == 3 else "(x, y, z, weight)"
+        try:
+            rows = [tuple(p) for p in value]
+        except TypeError:
+            raise self._fail(name, f"must be a list of {what} entries, got {type(value).__name__}") from None
         bad = next((p for p in rows if len(p) != width), None)
         if bad is not None:
-            what = "(x, y, weight)" if width == 3 else "(x, y, z, weight)"
             raise self._fail(name, f"each entry must be {what}, got {bad!r}")
+        self._check_mask_entries(name, rows)
         return rows
+
+    def _check_mask_entries(self, name: str, rows: list[tuple[Any, ...]]) -> None:
+        """Pixel/voxel coordinates are uint32 indices inside the image, weights are numbers."""
+        limits = self._image_size()
+        for row in rows:
+            *coords, weight = row
+            for axis, (c, limit) in enumerate(zip(coords, (*limits, None, None, None), strict=False)):
+                if isinstance(c, (bool, np.bool_)) or not isinstance(c, (int, float, np.integer, np.floating)):
+                    raise self._fail(name, f"coordinate {'xyz'[axis]} of {row!r} must be an integer")
+                if not float(c).is_integer() or not 0 <= c < 2**32:
+                    raise self._fail(name, f"coordinate {'xyz'[axis]} of {row!r} must be an integer in [0, 2**32)")
+                if limit is not None and c >= limit:
+                    raise self._fail(name, f"{row!r} lies outside the {'x'.join(map(str, limits))} image")
+            if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, (int, float, np.integer, np.floating)):
+                raise self._fail(name, f"the weight of {row!r} must be a number")
+
+    def _image_size(self) -> tuple[int, ...]:
+        """(x, y[, z]) of the reference images (their data dims are frame, x, y[, z]); () if unknown."""
+        for image in self.reference_images.values():
+            shape = tuple(getattr(image.__dict__.get("data"), "shape", ()) or ())
+            if len(shape) >= 3 and all(shape[1:]):
+                return tuple(int(n) for n in shape[1:])
+        return ()
 
     def _add_mask_column(self, name: str) -> None:
         descriptions = {

@@ -1,7 +1,9 @@
 """Resolve any store-like input to a zarr v3 store.
 
-Local paths and ``file://`` give a ``LocalStore``; other URLs go through fsspec (``memory://``,
-``s3://``...); a zarr store passes through. ``storage_options`` only make sense for URLs.
+Local paths and ``file://`` give a :class:`~nwbzarr.storage.local.SafeLocalStore` (a ``LocalStore``
+that stays inside its root and bounds every read; a plain ``LocalStore`` passed in becomes one); other
+URLs go through fsspec (``memory://``, ``s3://``...); a zarr store passes through. ``storage_options``
+only make sense for URLs.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from zarr.abc.store import Store
 from zarr.storage import FsspecStore, LocalStore
 
 from nwbzarr.errors import NWBZarrError, ReadOnlyError, StorageError
+from nwbzarr.storage.local import SafeLocalStore
 
 __all__ = ["StoreLike", "make_store", "store_exists"]
 
@@ -25,13 +28,15 @@ def make_store(target: StoreLike, *, read_only: bool, storage_options: dict[str,
     if isinstance(target, Store):
         if storage_options:
             raise NWBZarrError("storage_options are ignored for a store object; configure the store instead")
+        if type(target) is LocalStore:  # the same folder, read safely
+            return SafeLocalStore(target.root, read_only=read_only)
         return target.with_read_only(read_only) if target.read_only != read_only else target
     text = os.fspath(target)
     if "://" not in text or text.startswith("file://"):
         if storage_options:
             raise NWBZarrError(f"storage_options {sorted(storage_options)} are ignored for the local path {text!r}")
         path = Path(text.removeprefix("file://"))
-        return LocalStore(path, read_only=read_only)
+        return SafeLocalStore(path, read_only=read_only)
     if text.startswith(("http://", "https://")) and not read_only:
         raise ReadOnlyError(f"{text}: HTTP(S) stores are read-only; write to a path or to s3:// instead")
     options = dict(storage_options or {})

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import shutil
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,14 @@ def _consolidated(root: Path) -> dict[str, Any]:
 
 
 def _save(root: Path, meta: dict[str, Any]) -> None:
-    (root / "zarr.json").write_text(json.dumps(meta))
+    """Replace the consolidated root, forging the manifest's record of it too (a hostile writer can)."""
+    data = json.dumps(meta).encode()
+    (root / "zarr.json").write_bytes(data)
+    manifest_path = root / "nwbzarr.json"
+    if manifest_path.exists():
+        manifest = json.loads(manifest_path.read_text())
+        manifest.setdefault("objects", {})["zarr.json"] = [len(data), zlib.crc32(data)]
+        manifest_path.write_text(json.dumps(manifest))
 
 
 def exercise(nwbfile: NWBFile) -> None:

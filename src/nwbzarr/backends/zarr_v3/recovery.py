@@ -10,7 +10,6 @@ Either way the store ends ``"complete"`` and verifies.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from zarr.abc.store import Store
@@ -24,9 +23,12 @@ from nwbzarr.backends.zarr_v3.manifest import (
     clear_journal,
     is_bookkeeping,
     read_manifest,
+    renewed,
     write_state,
 )
 from nwbzarr.errors import InvalidStoreError
+from nwbzarr.storage.jsonlimits import parse_json
+from nwbzarr.storage.keys import check_store_key
 
 __all__ = ["interrupted", "recover"]
 
@@ -65,22 +67,29 @@ async def _roll_forward(store: Store, manifest: dict[str, Any], where: str) -> N
 async def _roll_back(store: Store, manifest: dict[str, Any], where: str) -> None:
     objects: dict[str, list[int]] = manifest.setdefault("objects", {})
     prototype = default_buffer_prototype()
+    records: list[tuple[str, bytes | None]] = []  # every entry is checked before anything is changed
     async for entry_key in store.list_prefix(JOURNAL_PREFIX):
         entry = await store.get(entry_key, prototype=prototype)
         if entry is None:
             continue
+        what = f"{where}: journal entry {entry_key}"
         try:
-            record = json.loads(entry.to_bytes())
+            record = parse_json(entry.to_bytes(), what=what)
             key, old = record["key"], record["old"]
-        except (ValueError, KeyError, TypeError) as exc:
-            raise InvalidStoreError(f"{where}: journal entry {entry_key} is unreadable ({exc})") from exc
-        if isinstance(old, str):
-            await store.set(key, prototype.buffer.from_bytes(old.encode()))
-            objects[key] = checksum(old.encode())
+            check_store_key(key, what=what)
+            if is_bookkeeping(key) or not (old is None or isinstance(old, str)):
+                raise InvalidStoreError(f"{what}: names {key!r} with {type(old).__name__} old content; not replayed")
+            records.append((key, old.encode() if isinstance(old, str) else None))
+        except (KeyError, TypeError, UnicodeEncodeError) as exc:
+            raise InvalidStoreError(f"{what} is unreadable ({exc})") from exc
+    for key, old in records:
+        if old is not None:
+            await store.set(key, prototype.buffer.from_bytes(old))
+            objects[key] = checksum(old)
         else:  # a rewritten chunk keeps its old rows: renew its checksum
             current = await store.get(key, prototype=prototype)
             if current is not None:
-                objects[key] = checksum(current.to_bytes())
+                objects[key] = renewed(objects.get(key), current.to_bytes())
     if manifest.get("whole"):  # the list covers the store: what is not on it was added by the append
         leftovers = [key async for key in store.list() if key not in objects and not is_bookkeeping(key)]
         for key in leftovers:
