@@ -8,7 +8,6 @@ stores written by other tools (no manifest) to check that all chunks decode.
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +16,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr.backends.zarr_v3.lock import LOCK_KEY
-from nwbzarr.backends.zarr_v3.manifest import read_manifest
+from nwbzarr.backends.zarr_v3.manifest import MANIFEST_KEY, entry_problem, manifest_objects, read_manifest
 from nwbzarr.errors import StoreNotFoundError
 from nwbzarr.progress import NO_PROGRESS, Callback
 from nwbzarr.storage import StoreLike, make_store, store_exists
@@ -75,18 +74,18 @@ def verify(
     report = VerifyReport(target=where, state=str(manifest.get("state")))
     if manifest.get("state") != "complete":
         report.problems.append(f"nwbzarr.json: the write that started at {manifest.get('started')} never finished")
-    objects: dict[str, list[int]] = manifest.get("objects") or {}
-    progress.set_total(sum(size for size, _ in objects.values()))
+    objects = manifest_objects(manifest, MANIFEST_KEY)  # a malformed list is an InvalidStoreError naming it
+    progress.set_total(sum(entry[0] for entry in objects.values()))
     prototype = default_buffer_prototype()
-    for key, (size, crc) in objects.items():
+    for key, entry in objects.items():
         buffer = sync(store.get(key, prototype=prototype))
         if buffer is None:
             report.problems.append(f"{key}: missing")
             continue
         data = buffer.to_bytes()
-        if len(data) != size:
-            report.problems.append(f"{key}: {len(data)} bytes, expected {size}")
-        elif zlib.crc32(data) != crc:
+        if len(data) != entry[0]:
+            report.problems.append(f"{key}: {len(data)} bytes, expected {entry[0]}")
+        elif entry_problem(entry, data, None) is not None:
             report.problems.append(f"{key}: checksum mismatch (the bytes changed after they were written)")
         report.objects_checked += 1
         report.bytes_checked += len(data)

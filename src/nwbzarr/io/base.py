@@ -37,7 +37,8 @@ class NWBIO(ABC):
 
     @abstractmethod
     def _discard_partial(self) -> None:
-        """Remove what a failed write in mode 'w'/'w-' left, so no half file stays behind."""
+        """Remove what this failed write attempt created (never a file that existed before it, never a file
+        another writer holds); backends that undo a failed attempt themselves do nothing here."""
 
     def read(self) -> NWBFile:
         """The file's NWBFile; array data stays in storage until sliced."""

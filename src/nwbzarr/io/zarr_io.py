@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -12,11 +11,10 @@ from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend
 from nwbzarr.backends.zarr_v3 import ZarrBackend, ZarrLazyArray
+from nwbzarr.backends.zarr_v3.attributes import NonFinite
 from nwbzarr.errors import (
-    InvalidStoreError,
     NWBZarrError,
     ReadOnlyError,
-    StoreExistsError,
     StoreNotFoundError,
     ValidationError,
 )
@@ -24,6 +22,7 @@ from nwbzarr.io.base import NWBIO
 from nwbzarr.model import TimeSeries
 from nwbzarr.progress import Callback
 from nwbzarr.storage import StoreLike, make_store, store_exists
+from nwbzarr.storage.destination import check_destination
 from nwbzarr.streams import FrameStream
 
 __all__ = ["NWBZarrIO"]
@@ -36,6 +35,8 @@ class NWBZarrIO(NWBIO):
     go to the fsspec filesystem of a URL. Modes: ``r`` read, ``w`` create or overwrite, ``w-`` create
     (fails if it exists), ``a`` add objects to an existing file. Legacy Zarr v2 stores (hdmf-zarr <=
     0.13) open with mode ``r``; their pickle-coded arrays are decoded only with ``allow_pickle=True``.
+    ``nonfinite="strict"`` (default) writes NaN/infinite attributes as strict JSON that every Zarr reader
+    accepts; ``"bare"`` as the NaN tokens PyNWB + hdmf-zarr 0.14 read back (README, "What a store looks like").
     """
 
     def __init__(
@@ -46,34 +47,38 @@ class NWBZarrIO(NWBIO):
         storage_options: dict[str, Any] | None = None,
         progress: Callback | None = None,
         allow_pickle: bool = False,
+        nonfinite: NonFinite = "strict",
     ) -> None:
         super().__init__(mode, progress=progress)
+        if nonfinite not in ("strict", "bare"):
+            raise ValidationError(f"NWBZarrIO: nonfinite={nonfinite!r}: expected 'strict' or 'bare'")
         self.allow_pickle = allow_pickle
+        self.nonfinite: NonFinite = nonfinite
         self.path = path
         self.where = str(path) if not isinstance(path, Store) else repr(path)
         self.store = make_store(path, read_only=self.mode == "r", storage_options=storage_options)
         # a remote store opened with mode 'r' learns whether it exists from its first read (no extra request)
         remote_read = self.mode == "r" and not isinstance(self.store, LocalStore)
-        exists = True if remote_read else store_exists(self.store)
+        # a local folder is looked at read-only: a refused open (mode 'a' on nothing) creates no folder
+        probe = self.store.with_read_only(True) if isinstance(self.store, LocalStore) else self.store
+        exists = True if remote_read else store_exists(probe)
         if self.mode in ("r", "a") and not exists:
             raise StoreNotFoundError(f"{self.where}: no NWB Zarr store here (mode {self.mode!r} needs one)")
-        if self.mode == "w-" and (exists or _non_empty_dir(self.store)):
-            raise StoreExistsError(f"{self.where} already exists (mode 'w-' never overwrites; use 'w' to replace it)")
-        if self.mode == "w" and not exists and _non_empty_dir(self.store):
-            raise InvalidStoreError(
-                f"{self.where} is a non-empty folder that is not a Zarr store; refusing to overwrite it"
+        if self.mode in ("w", "w-"):  # nothing but an NWB store of the same kind is replaced, and only with 'w'
+            check_destination(
+                path, format="zarr", overwrite=self.mode == "w", store=self.store, exists=exists, how="use mode 'w'"
             )
         self._created = not exists
         if self.mode == "a":  # an append that was killed is rolled back (or its commit finished) first
-            backend = ZarrBackend(self.store, where=self.where, allow_pickle=allow_pickle)
+            backend = ZarrBackend(self.store, where=self.where, allow_pickle=allow_pickle, nonfinite=nonfinite)
             backend.recover()
             self._backend = backend
 
     def _open_backend(self, *, for_write: bool) -> Backend:
-        return ZarrBackend(self.store, where=self.where, allow_pickle=self.allow_pickle)
+        return ZarrBackend(self.store, where=self.where, allow_pickle=self.allow_pickle, nonfinite=self.nonfinite)
 
     def _discard_partial(self) -> None:
-        ZarrBackend(self.store, where=self.where).discard()
+        """Nothing: the Zarr backend undoes a failed attempt itself, under its lock (``ZarrBackend._undo``)."""
 
     def append_frames(self, series: TimeSeries, frames: Any, *, timestamps: Any = None) -> None:
         """Add frames (array-like or :class:`~nwbzarr.streams.FrameStream`) to a stored series, in mode 'a'.
@@ -111,13 +116,6 @@ class NWBZarrIO(NWBIO):
         return f"NWBZarrIO({self.where!r}, mode={self.mode!r})"
 
     __str__ = __repr__
-
-
-def _non_empty_dir(store: Store) -> bool:
-    if isinstance(store, LocalStore):
-        root = Path(store.root)
-        return root.is_dir() and any(root.iterdir())
-    return False
 
 
 del os

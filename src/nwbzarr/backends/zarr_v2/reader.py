@@ -10,7 +10,6 @@ the caller allows it, since decoding pickle runs code from the file.
 
 from __future__ import annotations
 
-import json
 import math
 from typing import Any, Literal
 
@@ -20,8 +19,9 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, LazyArray
-from nwbzarr.dtypes import REF, UTF8, Compound, CompoundField, DataType
+from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType
 from nwbzarr.errors import InvalidStoreError, UnsafeDataError
+from nwbzarr.storage.jsonlimits import parse_json
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference
 from nwbzarr.tree.values import from_storage, numbers_as_array
@@ -40,10 +40,7 @@ def _json(store: Store, key: str) -> Any:
     raw = _get(store, key)
     if raw is None:
         return None
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise InvalidStoreError(f"{key}: not valid JSON: {exc}") from exc
+    return parse_json(raw, what=key)  # bounded size and depth: InvalidStoreError, never RecursionError
 
 
 def _metadata(store: Store) -> dict[str, Any]:
@@ -62,6 +59,18 @@ def _metadata(store: Store) -> dict[str, Any]:
     return out
 
 
+def _uses_pickle(meta: dict[str, Any]) -> bool:
+    """Whether any codec slot of a ``.zarray`` (filters, compressor, object codec) is pickle.
+
+    Checked here, whatever numcodecs' own unsafe-codec setting in the environment says: decoding
+    pickle runs code from the file.
+    """
+    filters = meta.get("filters")
+    slots: list[Any] = list(filters) if isinstance(filters, list) else [filters]
+    slots += [meta.get("compressor"), meta.get("object_codec")]
+    return any(isinstance(slot, dict) and "pickle" in str(slot.get("id", "")).lower() for slot in slots)
+
+
 class V2LazyArray(LazyArray):
     """A v2 array read chunk by chunk with numcodecs; slicing reads only the chunks it touches."""
 
@@ -74,8 +83,7 @@ class V2LazyArray(LazyArray):
         self._stored_shape = tuple(int(n) for n in meta["shape"])
         self._chunks = tuple(int(n) for n in meta["chunks"])
         self._separator = meta.get("dimension_separator", ".")
-        filters = meta.get("filters") or []
-        self.pickled = any(f.get("id") == "pickle" for f in filters)
+        self.pickled = _uses_pickle(meta)
         self._allow_pickle = allow_pickle
 
     @property
@@ -201,7 +209,10 @@ def _tree_dtype(meta: dict[str, Any], zarr_dtype: Any, where: str) -> DataType:
         return REF
     dtype: np.dtype = np.dtype(raw)
     if dtype.kind in "OSU":
-        return UTF8
+        # hdmf-zarr <= 0.13 stored ascii/isodatetime text as bytes (vlen-bytes or |S), utf8 as vlen-utf8
+        filters = {f.get("id") for f in meta.get("filters") or () if isinstance(f, dict)}
+        as_bytes = zarr_dtype in ("ascii", "bytes") or dtype.kind == "S" or "vlen-bytes" in filters
+        return ASCII if as_bytes else UTF8
     return dtype
 
 

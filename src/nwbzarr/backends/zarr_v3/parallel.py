@@ -84,4 +84,4 @@ def _write_shard(block: np.ndarray, store: Store, path: str, coords: tuple[int, 
     writer = ShardWriter(layout)
     data = writer.encode_shard(np.asarray(block, dtype=array.dtype))
     writer.put(coords, data)
-    return layout.key(coords), checksum(data), int(block.nbytes)
+    return layout.key(coords), checksum(data, layout.index_size), int(block.nbytes)

@@ -6,7 +6,6 @@ root ``zarr.json``: opening costs one request and lists nothing.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import numpy as np
@@ -19,8 +18,11 @@ from nwbzarr.backends.zarr_v3.codecs import compression_from_zarr
 from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
 from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
 from nwbzarr.backends.zarr_v3.shard_reader import COALESCE_GAP, ShardReader
+from nwbzarr.backends.zarr_v3.stored import stored_chunk_origins
 from nwbzarr.dtypes import DataType
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, UnsafeDataError
+from nwbzarr.storage.jsonlimits import parse_json
+from nwbzarr.storage.keys import check_node_path, check_store_key
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Reference
 from nwbzarr.tree.values import from_storage
@@ -62,6 +64,10 @@ class ZarrLazyArray(LazyArray):
         shards = self._array.shards
         return tuple(shards) if shards else tuple(self._array.chunks)
 
+    def stored_chunks(self) -> list[tuple[int, ...]] | None:
+        """Origins of the chunks the store holds (a sparse copy writes only these); None if unknown."""
+        return stored_chunk_origins(self._array, self.path)
+
     def rebind(self, array: zarr.Array[Any]) -> None:
         """Point at ``array`` (the same node after it grew)."""
         self._array = _read_config(array)
@@ -97,9 +103,12 @@ def _from_storage(dtype: DataType, out: np.ndarray) -> np.ndarray:
 def _reference(value: Any) -> Reference:
     text = str(value)
     if text.startswith("{"):  # pre-release v3 files stored {"source", "path"} as JSON text
-        parsed = json.loads(text)
-        return Reference(path=parsed["path"], source=parsed.get("source", "."))
-    return Reference(path=text)
+        parsed = parse_json(text, what="an object reference")
+        if not isinstance(parsed, dict) or not isinstance(parsed.get("path"), str):
+            raise InvalidStoreError(f"an object reference without a path: {text[:200]!r}")
+        path = check_node_path(parsed["path"], what="an object reference")
+        return Reference(path=path, source=str(parsed.get("source", ".")))
+    return Reference(path=check_node_path(text, what="an object reference"))
 
 
 def read_tree(root: zarr.Group) -> Group:
@@ -107,7 +116,7 @@ def read_tree(root: zarr.Group) -> Group:
     tree = _group_node(root, "/")
     nodes: dict[str, Group] = {"/": tree}
     for rel, node in sorted(root.members(max_depth=None), key=lambda item: item[0].count("/")):
-        path = "/" + rel
+        path = "/" + check_store_key(rel, what="a node of the consolidated metadata")
         parent_path, _, name = path.rpartition("/")
         parent = nodes.get(parent_path or "/")
         if parent is None:

@@ -37,6 +37,7 @@ from nwbzarr.abc.array import Index, as_box, drop_integer_axes
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
 from nwbzarr.blocks import overlap
 from nwbzarr.errors import InvalidStoreError
+from nwbzarr.storage.ranges import merge
 
 __all__ = ["CACHED_INDEXES", "COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
 
@@ -216,14 +217,4 @@ def _empty(entry: np.ndarray) -> bool:
 
 def _merge(chunks: list[tuple[int, int, _Piece]]) -> list[tuple[int, int, list[tuple[int, int, _Piece]]]]:
     """Byte ranges ``(start, stop, members)`` covering ``chunks``, neighbours merged across small gaps."""
-    ranges: list[tuple[int, int, list[tuple[int, int, _Piece]]]] = []
-    for offset, nbytes, piece in sorted(chunks, key=lambda c: c[0]):
-        if ranges:
-            start, stop, members = ranges[-1]
-            end = max(stop, offset + nbytes)
-            if offset - stop <= COALESCE_GAP and end - start <= MAX_RANGE_BYTES:
-                members.append((offset, nbytes, piece))
-                ranges[-1] = (start, end, members)
-                continue
-        ranges.append((offset, offset + nbytes, [(offset, nbytes, piece)]))
-    return ranges
+    return merge(chunks, gap=COALESCE_GAP, max_bytes=MAX_RANGE_BYTES)  # shared with the remote HDF5 reader

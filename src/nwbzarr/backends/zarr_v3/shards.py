@@ -23,6 +23,7 @@ import zarr
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
+from nwbzarr.backends.zarr_v3.manifest import ManifestStore
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, with_crc32c
 from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
 
@@ -113,7 +114,11 @@ class ShardWriter:
 
     def put(self, coords: tuple[int, ...], data: bytes) -> None:
         buffer = default_buffer_prototype().buffer.from_bytes(data)
-        sync(self.layout.array.store_path.store.set(self.layout.key(coords), buffer))
+        store = self.layout.array.store_path.store
+        key = self.layout.key(coords)
+        if isinstance(store, ManifestStore):  # the manifest records the index too: ranged reads can check it
+            store.expect_shard(key, self.layout.index_size)
+        sync(store.set(key, buffer))
 
 
 @contextmanager
