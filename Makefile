@@ -1,7 +1,8 @@
 # Two commands do all the set-up on a fresh machine:
 #   make demo   build a realistic calcium-imaging session, write it to a local store, read it back lazily
-#   make test   lint, type-check and run the test suite
+#   make test   lint, type-check and run the test suite (in 2 processes; names and the slowest durations shown)
 PY := .venv/bin/python
+PYTEST_ARGS ?= -n 2 -v --durations=15
 
 .PHONY: setup demo test lint bench clean
 setup:
@@ -17,8 +18,9 @@ lint: setup
 	$(PY) -m mypy
 
 test: lint
-	@bash scripts/install_chromium.sh || echo "chromium not installed: the screenshot test will be skipped"
-	$(PY) -m pytest
+	@bash scripts/install_chromium.sh || echo "make test: chromium not installed: the screenshot test will be skipped"
+	@bash scripts/install_node_deps.sh || echo "make test: zarrita.js not installed: the zarrita test will be skipped"
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: setup
 	$(PY) benchmarks/run.py

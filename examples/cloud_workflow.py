@@ -6,6 +6,8 @@ with a real bucket, drop the server and pass your own storage_options (or none, 
     python examples/cloud_workflow.py
 """
 
+import atexit
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -16,6 +18,7 @@ from nwbzarr.testing import SyntheticSession, make_session
 from nwbzarr.testing.s3server import S3TestServer
 
 work = Path(tempfile.mkdtemp(prefix="cloud-"))
+atexit.register(shutil.rmtree, work, ignore_errors=True)  # the local HDF5 file goes when the example ends
 session = SyntheticSession(n_frames=300, height=128, width=128, n_cells=40)
 
 # 1. the lab's session, as an NWB HDF5 file from the rig

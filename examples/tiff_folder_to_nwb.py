@@ -6,6 +6,8 @@ with bounded memory. Here the folder is made first from a synthetic session.
     python examples/tiff_folder_to_nwb.py [folder]
 """
 
+import atexit
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -18,6 +20,8 @@ from nwbzarr.testing import SyntheticSession, mock_ImagingPlane, mock_NWBFile
 from nwbzarr.tiff import TiffStack
 
 folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="tiffs-"))
+if len(sys.argv) == 1:  # a folder made for the example goes when it ends; one you name stays
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
 if not any(folder.glob("*.tif")):
     movie = SyntheticSession(n_frames=300, height=128, width=128, n_cells=40).frames(0, 300)
     for i in range(0, 300, 100):

@@ -48,8 +48,8 @@ def validate(
                     severity="warning",
                     message=(
                         "no cached NWB schema; validators that read the schema from the file (pynwb.validate, "
-                        "nwbinspector) fall back to their own. Rewrite or convert the file with PyNWB installed "
-                        "to add it"
+                        "nwbinspector) fall back to their own. Convert the file with nwbzarr (`nwbzarr convert`), "
+                        "which adds it"
                     ),
                 )
             )

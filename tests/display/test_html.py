@@ -54,6 +54,41 @@ def test_rendering_a_freshly_read_file_reads_nothing(stored: Path) -> None:
     assert store.chunk_gets > 0
 
 
+def test_values_in_the_metadata_show_at_once_and_cost_nothing(stored: Path) -> None:
+    """Scalars keep their value as the 0-d array's fill value: the view shows it, as PyNWB's repr does."""
+    store = CountingStore(LocalStore(stored, read_only=True))
+    nwbfile = _read(store)
+    store.reset()
+    page = to_html(nwbfile)
+    assert store.chunk_gets == 0 and sum(store.gets.values()) == 0
+    assert "my first synthetic recording" in page and "EXAMPLE_ID" in page  # session_description, identifier
+    assert "2024-01-02T03:04:05+00:00" in page  # session_start_time
+    assert "University of Middle Earth" in page and "600 nm" in page and "500 nm" in page  # excitation, emission
+    assert "30 Hz" in page  # imaging_rate
+    assert type(nwbfile.__dict__["session_description"]).__name__ == "Deferred"  # shown, not resolved
+    # what would cost a read keeps its hint, with the dtype and shape the store holds (not the schema's float32)
+    hints = re.findall(r'<th>([a-z_]+)</th><td><span class="nz-lazy"[^>]*>not read yet</span><span[^>]*>([^<]*)', page)
+    assert ("origin_coords", "float64 3") in hints and ("grid_spacing", "float64 2") in hints, hints
+    assert "float32" not in page
+
+
+def test_without_a_manifest_nothing_is_taken_for_free(stored: Path) -> None:
+    """A store from another writer has no manifest: a scalar's chunk might exist, so its value is not guessed."""
+    (stored / "nwbzarr.json").unlink()
+    page = to_html(_read(stored))
+    assert "my first synthetic recording" not in page
+    assert re.search(r"<th>session_description</th><td><span class=\"nz-lazy\"", page)
+
+
+def test_the_top_levels_open_and_the_rest_fold(stored: Path) -> None:
+    page = to_html(_read(stored))
+    opened = re.findall(r'<details class="nz-(obj|group)"[^>]*?( open)?><summary[^>]*>(.*?)</summary>', page)
+    by_label = {re.sub("<[^>]+>", " ", label).split()[1 if kind == "obj" else 0]: bool(o) for kind, o, label in opened}
+    assert by_label["root"] and by_label["acquisition"] and by_label["processing"]  # the file and its groups
+    assert not by_label["TwoPhotonSeries1"] and not by_label["ophys"] and not by_label["ImagingPlane"]
+    assert sum(by_label.values()) <= 6, by_label
+
+
 def test_read_values_shows_the_small_values(stored: Path) -> None:
     page = to_html(_read(stored), read_values=True)
     assert "my first synthetic recording" in page and "Dr. Bilbo Baggins" in page
@@ -155,7 +190,7 @@ def test_chromium_draws_the_tree(stored: Path, tmp_path: Path) -> None:
     shots = {}
     for name, body in (
         ("blank", ""),
-        ("collapsed", to_html(nwbfile, open_depth=1)),
+        ("collapsed", to_html(nwbfile)),  # the default: the file and its groups open, their objects folded
         ("expanded", to_html(nwbfile, open_depth=99)),
     ):
         shots[name] = tmp_path / f"{name}.png"
@@ -174,5 +209,8 @@ def test_chromium_draws_the_tree(stored: Path, tmp_path: Path) -> None:
     ).stdout  # fmt: skip
     for kind in ("NWBFile", "TwoPhotonSeries", "PlaneSegmentation", "DfOverF"):
         assert kind in dom
+    assert "my first synthetic recording" in dom and "EXAMPLE_ID" in dom  # values shown without a read
+    if os.environ.get("NWBZARR_KEEP_SCREENSHOT_DEFAULT"):
+        shutil.copy(shots["collapsed"], os.environ["NWBZARR_KEEP_SCREENSHOT_DEFAULT"])
     if os.environ.get("NWBZARR_KEEP_SCREENSHOT"):
         shutil.copy(shots["expanded"], os.environ["NWBZARR_KEEP_SCREENSHOT"])

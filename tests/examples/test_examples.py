@@ -69,7 +69,7 @@ def test_cli_info_and_errors(tmp_path: Path, store_path: Path) -> None:
         timeout=60,
     )
     assert missing.returncode == 1
-    assert missing.stderr.count("\n") == 1 and "no NWB Zarr store here" in missing.stderr
+    assert missing.stderr.count("\n") == 1 and "nope.zarr: does not exist" in missing.stderr
 
 
 def test_tiff_example_runs(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ OP is ``write`` (the small tutorial file plus a multi-chunk movie, mode 'w'), ``
 mode 'a'), ``append_frames`` (frames added to TwoPhotonSeries1 in mode 'a') or ``convert`` (SOURCE, an
 HDF5 file, to TARGET). AT is the store change before which the process SIGKILLs itself (0: never), or
 ``KEY:N``, the N-th change of one key.
-Prints ``changes N`` when the operation finished.
+Prints ``steps [[op, key], ...]`` (every store change in order) and ``changes N`` when the operation finished.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import sys
 import uuid
 
 import numpy as np
+from zarr.core.buffer import Buffer
 
 from nwbzarr import NWBZarrIO
 from nwbzarr.convert import convert
@@ -56,11 +57,31 @@ def new_frames() -> np.ndarray:
     return np.full((7, 16, 16), 9, dtype=np.uint16)
 
 
+#: every store change of this process in order, as (operation, key): the test picks its kill points from it
+STEPS: list[tuple[str, str]] = []
+
+
+class _Recording(KillSwitchStore):
+    """A KillSwitchStore that also notes each change (zarr's copies of it share the one list)."""
+
+    async def set(self, key: str, value: Buffer) -> None:
+        STEPS.append(("set", key))
+        await super().set(key, value)
+
+    async def set_if_not_exists(self, key: str, value: Buffer) -> None:
+        STEPS.append(("set", key))
+        await super().set_if_not_exists(key, value)
+
+    async def delete(self, key: str) -> None:
+        STEPS.append(("delete", key))
+        await super().delete(key)
+
+
 def main() -> None:
     op, target, options = sys.argv[1], sys.argv[2], json.loads(sys.argv[4]) or None
     key, _, at = sys.argv[3].rpartition(":")
     mode = "a" if op.startswith("append") else "w"
-    store = KillSwitchStore(make_store(target, read_only=False, storage_options=options), at=int(at), key=key or None)
+    store = _Recording(make_store(target, read_only=False, storage_options=options), at=int(at), key=key or None)
     if op == "convert":
         convert(sys.argv[5], store, dst_format="zarr", overwrite=True)
     else:
@@ -75,6 +96,7 @@ def main() -> None:
                 io.append_frames(io.read().acquisition["TwoPhotonSeries1"], new_frames())  # type: ignore[arg-type]
             else:
                 raise SystemExit(f"unknown operation {op!r}")
+    print("steps", json.dumps(STEPS), flush=True)
     print("changes", store.changes, flush=True)
 
 

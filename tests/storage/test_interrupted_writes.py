@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable
@@ -76,18 +77,45 @@ def _run(op: str, target: str, at: int | str, place: Place, source: Path | None)
     return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
 
 
-def _prepare(op: str, target: str, place: Place) -> None:
-    """The state before the operation: nothing, or a complete store holding old_file()."""
+def _prepare(op: str, target: str, place: Place, template: str | None = None) -> None:
+    """The state before the operation: nothing, or a complete store holding old_file() (a copy of
+    ``template`` if given: copying the objects is much faster than writing the file again)."""
     if op in ("write", "convert"):
         return
-    with NWBZarrIO(target, "w", storage_options=place.options) as io:
-        io.write(old_file())
+    if template is None:
+        with NWBZarrIO(target, "w", storage_options=place.options) as io:
+            io.write(old_file())
+    elif place.kind == "local":
+        shutil.copytree(template, target)
+    else:
+        import fsspec
+
+        fs = fsspec.filesystem("s3", **(place.options or {}))
+        fs.copy(template.removeprefix("s3://"), target.removeprefix("s3://"), recursive=True)
 
 
-def _points(changes: int, how_many: int) -> list[int]:
-    """Kill points from the first change to the last, denser at both ends (lock, manifest, metadata)."""
-    inner = {round(changes * i / how_many) for i in range(1, how_many)}
-    return sorted({1, 2, 3, changes - 2, changes - 1, changes} | inner)
+def _kind(step: list[str]) -> tuple[str, str]:
+    """What a store change is: the lock, the manifest, the root metadata, the journal, or data (set or delete)."""
+    op, key = step
+    if key in ("nwbzarr.lock", "nwbzarr.json", "zarr.json"):
+        return op, key
+    return op, "journal" if key.startswith("nwbzarr.journal") else "data"
+
+
+def _points(steps: list[list[str]]) -> list[int]:
+    """One kill point before every distinct step: the first change of each run of changes of one kind
+    (the lock, each manifest state, the first deletion of the old content, the first chunk, the root, the
+    journal, the unlock), the middle of each longer run, and the last change. Points inside a run of
+    chunk writes differ only by how many chunks are there, so one in the middle stands for them all."""
+    points: set[int] = {len(steps)}
+    start = 0
+    for i in range(1, len(steps) + 1):
+        if i == len(steps) or _kind(steps[i]) != _kind(steps[start]):
+            points.add(start + 1)
+            if i - start >= 3:
+                points.add(start + 1 + (i - start) // 2)
+            start = i
+    return sorted(points)
 
 
 def _few_points(changes: int) -> list[int]:
@@ -156,7 +184,7 @@ def _resume(op: str, target: str, place: Place, source: Path) -> None:
     else:
         with NWBZarrIO(target, "a", storage_options=place.options) as io:
             series = io.read().acquisition["TwoPhotonSeries1"]
-            if len(series.data) == len(_movie(old_file())):  # type: ignore[attr-defined]
+            if len(series.data) == len(_movie(old_file())):
                 io.append_frames(series, new_frames())  # type: ignore[arg-type]
     assert _state(op, target, place) == "new"
     assert verify(target, storage_options=place.options).ok
@@ -170,16 +198,20 @@ def test_a_writer_killed_at_any_point_leaves_a_legal_state(op: str, place: Place
     with NWBHDF5IO(source, "w") as io:
         io.write(written_file())
     counting = place.make_target(f"{op}-count")
-    _prepare(op, counting, place)
+    template = place.make_target(f"{op}-template")
+    _prepare(op, template, place)
+    _prepare(op, counting, place, template)
     done = _run(op, counting, 0, place, source if op == "convert" else None)
     assert done.returncode == 0, done.stderr
     changes = int(done.stdout.split()[-1])
+    steps = json.loads(done.stdout.partition("steps ")[2].partition("\n")[0])
+    assert len(steps) == changes
     assert _state(op, counting, place) == "new"
 
-    points = _points(changes, 6) if place.kind == "local" else _few_points(changes)
+    points = _points(steps) if place.kind == "local" else _few_points(changes)
     targets = {at: place.make_target(f"{op}-{at}") for at in points}
     for target in targets.values():
-        _prepare(op, target, place)
+        _prepare(op, target, place, template)
     with ThreadPoolExecutor(2) as pool:  # two killed writers at a time: one per core
         runs = dict(
             zip(

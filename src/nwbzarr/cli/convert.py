@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
+from nwbzarr.cli.inputs import check_input
 from nwbzarr.convert import convert
 from nwbzarr.progress import terminal_progress
 
@@ -40,12 +42,30 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="decode pickle-coded arrays of legacy Zarr v2 stores (runs code from the file)",
     )
+    parser.add_argument(
+        "--raw",
+        action="store_true",
+        help="copy a source that is no NWB file (no NWBFile root) as it is, instead of refusing it",
+    )
+    parser.add_argument(
+        "--external-links",
+        choices=["keep", "copy", "refuse"],
+        default="keep",
+        help="external links to other files: keep them (rewritten to resolve from DST), copy the linked "
+        "objects in, or refuse the file (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--allow-external-data",
+        action="store_true",
+        help="copy HDF5 datasets stored in external raw files or virtual datasets (reads those files)",
+    )
     parser.add_argument("--no-verify", action="store_true", help="skip re-reading the copy against its checksums")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_input(args.src, command="convert")
     progress = terminal_progress("converting", quiet=args.quiet)
     try:
         report = convert(
@@ -58,15 +78,20 @@ def run(args: argparse.Namespace) -> int:
             compression=args.compression,
             overwrite=args.overwrite,
             allow_pickle=args.allow_pickle,
+            raw=args.raw,
+            external_links=args.external_links,
+            allow_external_data=args.allow_external_data,
             progress=progress,
             verify=not args.no_verify,
+            explain=lambda text: print(f"nwbzarr convert: {text}", file=sys.stderr),
         )
     finally:
         progress.close()
     print(f"converted {args.src} -> {args.dst}")
     if report is not None:
         print(
-            f"verified: {report.objects_checked} objects, {report.bytes_checked} bytes, every CRC-32 right "
+            f"verified: {report.objects_checked + 1} objects (the manifest and the {report.objects_checked} it "
+            f"lists), {report.bytes_checked} bytes, every CRC-32 right "
             f"(rerun with `nwbzarr verify {args.dst}`)"
         )
     return 0

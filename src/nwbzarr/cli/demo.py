@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from zarr.storage import LocalStore
 from nwbzarr.io import NWBZarrIO
 from nwbzarr.model import DfOverF
 from nwbzarr.progress import terminal_progress
+from nwbzarr.storage.destination import check_destination
 from nwbzarr.summary import format_bytes, tree_lines
 from nwbzarr.testing.counting import CountingStore
 
@@ -40,11 +40,11 @@ def run(args: argparse.Namespace) -> int:
     params = SyntheticSession(
         n_frames=args.frames, height=args.size, width=args.size, n_cells=args.cells, seed=args.seed
     )
+    # an earlier demo store is replaced; anything else (a folder of notes, a file) is refused, not wiped
+    check_destination(args.output, format="zarr", overwrite=True, named=True)
     print(f"building a session: {args.frames} frames of {args.size} x {args.size} px, {args.cells} cells ...")
     nwbfile = make_session(params)
     out = Path(args.output)
-    if out.exists():
-        shutil.rmtree(out)
     start = time.perf_counter()
     progress = terminal_progress("writing", quiet=args.quiet)
     with NWBZarrIO(out, "w", progress=progress) as io:

@@ -13,6 +13,7 @@ import numpy as np
 
 from nwbzarr.backends.open import open_backend
 from nwbzarr.backends.zarr_v3.manifest import read_manifest
+from nwbzarr.cli.inputs import check_input
 from nwbzarr.dtypes import dtype_name, is_numeric
 from nwbzarr.storage import make_store
 from nwbzarr.summary import format_bytes, tree_lines
@@ -41,6 +42,7 @@ def _stored_sizes(path: str) -> tuple[dict[str, int], int] | None:
         if manifest is None:
             return None
         objects = {key: int(entry[0]) for key, entry in (manifest.get("objects") or {}).items()}
+        objects["nwbzarr.json"] = 0  # the manifest is an object of the store too (as verify counts it)
     else:
         return None
     per_node: dict[str, int] = defaultdict(int)
@@ -83,6 +85,7 @@ def vars_of(obj: Any) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_input(args.path, command="info")
     backend = open_backend(args.path, mode="r")
     try:
         tree = backend.read_tree()
@@ -108,7 +111,12 @@ def run(args: argparse.Namespace) -> int:
         for line in tree_lines(tree, show_specs=args.specs, stored=stored):
             print(line)
         total = f"{format_bytes(stored['/'])} stored" if stored else "stored size unknown"
-        ratio = f" ({raw / stored['/']:.1f}x smaller than raw)" if stored and stored["/"] else ""
+        ratio = ""
+        if stored and stored["/"] and raw:
+            factor = raw / stored["/"]
+            ratio = (
+                f" ({factor:.1f}x smaller than raw)" if factor >= 1 else f" ({1 / factor:.1f}x raw: mostly metadata)"
+            )
         objects = f"{count} objects, " if count is not None else ""
         print(f"\n{objects}{format_bytes(raw)} of numeric data raw, {total}{ratio}")
     finally:

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from nwbzarr.cli.inputs import check_input
 from nwbzarr.validate import validate
 
 __all__ = ["add_parser", "run"]
@@ -22,6 +23,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_input(args.path, command="validate")
     problems = validate(args.path)
     errors = [p for p in problems if p.severity == "error"]
     if args.json:

@@ -6,6 +6,7 @@ import argparse
 import json
 from typing import Any
 
+from nwbzarr.cli.inputs import check_input
 from nwbzarr.progress import terminal_progress
 from nwbzarr.summary import format_bytes
 from nwbzarr.verify import verify
@@ -22,6 +23,7 @@ def add_parser(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    check_input(args.path, command="verify", reads=("zarr",))
     progress = terminal_progress("verifying", quiet=args.quiet or args.json)
     try:
         report = verify(args.path, progress=progress)
@@ -30,8 +32,11 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
     else:
+        listed = report.objects_checked
+        # the manifest is an object of the store too: count it, so `info` and `verify` give one number
+        objects = f"{listed + 1} objects (the manifest and the {listed} it lists)" if listed else "0 objects"
         print(
-            f"{report.target}: {report.state}; {report.objects_checked} objects, "
+            f"{report.target}: {report.state}; {objects}, "
             f"{format_bytes(report.bytes_checked)} checked, {report.arrays_checked} arrays"
         )
         for problem in report.problems:

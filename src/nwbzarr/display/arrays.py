@@ -18,7 +18,10 @@ from nwbzarr.dataio import DataIO
 from nwbzarr.dtypes import dtype_name, is_numeric
 from nwbzarr.tree.layout import Compression
 
-__all__ = ["ArrayInfo", "array_info"]
+__all__ = ["ArrayInfo", "array_info", "free_value", "stored_dtype"]
+
+#: what :func:`free_value` returns when the value would cost a read
+NOT_FREE: Any = object()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -67,6 +70,50 @@ def array_info(data: Any) -> ArrayInfo | None:
         raw = math.prod(shape) * npdtype.itemsize if npdtype is not None and npdtype.kind in "biuf" else None
         return ArrayInfo(shape=tuple(int(n) for n in shape), dtype=str(dtype), lazy=True, raw_nbytes=raw)
     return None
+
+
+def free_value(data: Any) -> Any:
+    """The value of a stored scalar when it costs no read, else :data:`NOT_FREE`.
+
+    A 0-d array keeps its value as its fill value in the consolidated metadata (already in memory) when
+    no chunk object was written; the store's manifest, read at open, says so. Without a manifest an
+    absent chunk cannot be told from a present one without a request, so the value is not free.
+    """
+    if not isinstance(data, LazyArray) or data.shape != ():
+        return NOT_FREE
+    zarr_array = getattr(data, "zarr_array", None)
+    metadata = getattr(zarr_array, "metadata", None)
+    encode = getattr(metadata, "encode_chunk_key", None)
+    objects = _manifest_objects(getattr(zarr_array, "store", None))
+    if objects is None or not callable(encode):
+        return NOT_FREE
+    path = str(getattr(zarr_array, "path", "") or "")
+    key = f"{path}/{encode(())}" if path else str(encode(()))
+    if key in objects:
+        return NOT_FREE  # the value is in a chunk object: reading it is a request
+    value = getattr(metadata, "fill_value", None)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    return value if isinstance(value, (str, int, float, bool)) else NOT_FREE
+
+
+def _manifest_objects(store: Any) -> Any:
+    """The objects the manifest lists, from the checking wrapper a complete store is read through."""
+    for _ in range(8):  # wrappers of wrappers, never a cycle
+        if store is None:
+            return None
+        objects = getattr(store, "objects", None)
+        if isinstance(objects, Mapping | frozenset | set):
+            return objects
+        store = getattr(store, "_store", None)
+    return None
+
+
+def stored_dtype(data: Any) -> str | None:
+    """The dtype as stored (``float64`` where the schema allows float32), without reading."""
+    return dtype_name(data.dtype) if isinstance(data, LazyArray) else None
 
 
 def _lazy_info(data: LazyArray) -> ArrayInfo:

@@ -1,8 +1,9 @@
 """Notebook views: any container as a collapsible HTML tree (``<details>``), built from metadata only.
 
 A view must be free to show: it reads no array data and resolves no :class:`~nwbzarr.model.base.Deferred`
-value (those show as "not read yet" unless ``read_values=True``), so rendering a file freshly opened from
-the cloud costs no request. Every piece of text from the file is escaped.
+value, so rendering a file freshly opened from the cloud costs no request. Scalars whose value is in the
+metadata already read are shown; values that would cost a read show as "not read yet" with their stored
+dtype (unless ``read_values=True``). Every piece of text from the file is escaped.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr.display.arrays import ArrayInfo, array_info
+from nwbzarr.display.arrays import NOT_FREE, ArrayInfo, array_info, free_value, stored_dtype
 from nwbzarr.display.style import CSS
 from nwbzarr.display.walk import owned
 from nwbzarr.model.base import Children, Container, Data, Deferred
@@ -44,11 +45,13 @@ _TOKENS = itertools.count()
 _TIMES = "\u00d7"  # the multiplication sign of shapes and ratios
 
 
-def to_html(obj: Container, *, read_values: bool = False, open_depth: int = 2) -> str:
+def to_html(obj: Container, *, read_values: bool = False, open_depth: int = 1) -> str:
     """A collapsible HTML tree of ``obj`` and everything it owns; links show as links to their target.
 
-    ``read_values=True`` reads the small values still in the store (scalars, short text) to show them;
-    by default nothing is read. ``open_depth`` levels start expanded.
+    Values that cost no read are shown (scalars kept in the metadata, attributes, values in memory);
+    ``read_values=True`` also reads the small values still in the store, by default nothing is read.
+    ``open_depth`` levels start expanded: by default the top object with its groups listed and their
+    objects folded, as xarray's repr opens its sections and folds their items.
     """
     return _Renderer(obj, read_values=read_values, open_depth=open_depth).render()
 
@@ -108,7 +111,8 @@ class _Renderer:
         self.objects += 1
         for field_name, member in members(obj):
             if member.kind in (Kind.DATASET, Kind.ATTRIBUTE):
-                self.deferred += obj.__dict__.get(field_name).__class__ is Deferred
+                value = obj.__dict__.get(field_name)
+                self.deferred += value.__class__ is Deferred and free_value(value.source) is NOT_FREE
                 info = _array(obj.__dict__.get(field_name))
                 if info is not None and info.lazy:
                     self.arrays += 1
@@ -188,7 +192,7 @@ class _Renderer:
     def children(self, obj: Container, field_name: str, member: Member, items: Children[Any], *, depth: int) -> str:
         parts = list(self.items(obj, items, depth=depth))
         count = f"{len(items)} object{'s' if len(items) != 1 else ''}"
-        is_open = " open" if depth < self.open_depth else ""
+        is_open = " open" if depth <= self.open_depth else ""  # a group opens with the object that holds it
         label = member.path or field_name
         return (
             f'<details class="nz-group"{is_open}><summary><span class="nz-field">{_esc(label)}</span>'
@@ -227,9 +231,17 @@ class _Renderer:
     # --- values ------------------------------------------------------------------------------------
     def value(self, obj: Container, field_name: str, member: Member, raw: Any) -> str:
         if raw.__class__ is Deferred:
+            free = free_value(raw.source)
+            if free is not NOT_FREE:  # its value is in the metadata already read: show it, like PyNWB does
+                return _plain(free, FIELD_UNITS.get(field_name))
             if not self.read_values:
-                what = member.dtype or "value"
-                return '<span class="nz-lazy" title="read on first access">not read yet</span>' + _chip(what)
+                what = stored_dtype(raw.source) or member.dtype or "value"
+                shape = getattr(raw.source, "shape", None)
+                size = f" {_TIMES.join(str(n) for n in shape)}" if isinstance(shape, tuple) and shape else ""
+                return (
+                    f'<span class="nz-lazy" title="one read: access .{_esc(field_name)} to load it, or '
+                    f'to_html(obj, read_values=True)">not read yet</span>' + _chip(f"{what}{size}")
+                )
             raw = getattr(obj, field_name)
         if isinstance(raw, Container):
             return self.link(raw)
