@@ -18,6 +18,7 @@ _EXTRA_OF = {
     "tqdm": "progress",
     "tifffile": "tiff",
     "matplotlib": "plot",
+    "xarray": "xarray",
 }
 
 

@@ -167,13 +167,18 @@ class LazyArray(ABC):
         """Read everything (``arr[()]`` for a scalar)."""
         return np.asarray(self)
 
-    def to_dask(self) -> dask.array.Array:
-        """A Dask array over this data, with one Dask chunk per storage chunk (or shard) along time."""
+    def to_dask(self, chunks: Any = None) -> dask.array.Array:
+        """A Dask array over this data: one Dask chunk per shard (per chunk if unsharded), or ``chunks``.
+
+        A shard is one object: its task reads it in one request, every byte once. A task per inner chunk
+        would be thousands of small tasks (3,200 for the demo movie), each paying Dask's overhead and a
+        request of its own. ``chunks`` takes anything ``dask.array.from_array`` does (``"auto"``, a shape...).
+        """
         from nwbzarr._optional import require
 
         da = require("dask.array", "LazyArray.to_dask()")
-        chunks = self.chunks or self.shape
-        out: dask.array.Array = da.from_array(  # one Dask chunk per storage unit
+        chunks = chunks if chunks is not None else (self.chunks or self.shape)
+        out: dask.array.Array = da.from_array(  # one Dask chunk per storage unit unless asked otherwise
             self, chunks=chunks, asarray=True, fancy=False, meta=np.empty((0,) * self.ndim, self.numpy_dtype)
         )
         return out

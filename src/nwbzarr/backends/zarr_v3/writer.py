@@ -12,13 +12,13 @@ from zarr.codecs import Crc32cCodec
 
 from nwbzarr import blocks
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.backends.zarr_v3.attributes import encode_attrs, links_attr
+from nwbzarr.backends.zarr_v3.attributes import NonFinite, encode_attrs, links_attr
 from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
 from nwbzarr.backends.zarr_v3.dtypes import dtype_hint, storage_dtype, to_storage
 from nwbzarr.backends.zarr_v3.manifest import ManifestStore
 from nwbzarr.backends.zarr_v3.parallel import is_dask_array, write_dask_shards
 from nwbzarr.backends.zarr_v3.shards import region_writer
-from nwbzarr.blocks import block_shape, iter_regions, read_region
+from nwbzarr.blocks import block_shape, read_region, stored_regions
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
 from nwbzarr.errors import ValidationError
 from nwbzarr.policy import default_compression, default_layout
@@ -28,13 +28,35 @@ from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, walk
 from nwbzarr.tree.paths import join
 
-__all__ = ["TreeWriter", "payload_bytes"]
+__all__ = ["TreeWriter", "dimension_names", "payload_bytes"]
 
 #: stores ``values`` at a region of one array (sharded arrays by nwbzarr, shard by shard; others by zarr)
 PutRegion = Callable[[tuple[slice, ...], np.ndarray], None]
 
 #: the length a stream of unknown length is laid out for (chunk and shard shapes only)
 _STREAM_FRAMES = 100_000
+
+
+def dimension_names(group: Group) -> dict[str, tuple[str, ...]]:
+    """Zarr v3 ``dimension_names`` of every array in ``group``: the schema's dims, made unique where sizes differ.
+
+    xarray (``open_zarr``, ``open_datatree``) needs every array named by dimension, and a name shared by
+    arrays of one group must have one size. The schema reuses names (``num_items`` is 4 keywords and 2
+    experimenters in ``general/``), so a name that has more than one size in a group becomes
+    ``{dim}_{array}`` on every array that uses it; a repeat inside one array gets ``_{axis}``; an array
+    without schema dims gets ``{array}_dim_{axis}``. ``_ARRAY_DIMENSIONS`` keeps the schema's names.
+    """
+    arrays = {n: m for n, m in group.members.items() if isinstance(m, Dataset) and m.shape}
+    base: dict[str, list[str]] = {}
+    for name, ds in arrays.items():
+        schema = ds.dims is not None and len(ds.dims) == len(ds.shape)
+        dims = list(ds.dims) if schema and ds.dims else [f"{name}_dim_{i}" for i in range(len(ds.shape))]
+        base[name] = [d if dims.count(d) == 1 else f"{d}_{i}" for i, d in enumerate(dims)]
+    sizes: dict[str, set[int]] = {}
+    for name, dims in base.items():
+        for dim, n in zip(dims, arrays[name].shape, strict=True):
+            sizes.setdefault(dim, set()).add(n)
+    return {name: tuple(f"{d}_{name}" if len(sizes[d]) > 1 else d for d in dims) for name, dims in base.items()}
 
 
 def payload_bytes(tree: Group) -> int:
@@ -49,8 +71,17 @@ def payload_bytes(tree: Group) -> int:
 class TreeWriter:
     """Creates groups and arrays under an open zarr group; in append mode skips what exists."""
 
-    def __init__(self, root: zarr.Group, *, existing: set[str], progress: Callback, budget: int | None = None) -> None:
+    def __init__(
+        self,
+        root: zarr.Group,
+        *,
+        existing: set[str],
+        progress: Callback,
+        budget: int | None = None,
+        nonfinite: NonFinite = "strict",
+    ) -> None:
         self.root = root
+        self.nonfinite = nonfinite  # how NaN/infinite attributes are stored (attributes.NonFinite)
         self.existing = existing
         self.progress = progress
         self.budget = budget if budget is not None else blocks.DEFAULT_BUDGET  # read now: settable
@@ -60,7 +91,7 @@ class TreeWriter:
         self._members(self.root, tree, "/")
 
     def _attrs_of_group(self, zgroup: zarr.Group, group: Group, path: str) -> None:
-        attrs = encode_attrs(group.attrs)
+        attrs = encode_attrs(group.attrs, nonfinite=self.nonfinite)
         links = {n: m for n, m in group.members.items() if isinstance(m, Link)}
         if path in self.existing:
             stored: list[Any] = list(zgroup.attrs.get("_LINKS") or [])  # type: ignore[arg-type]
@@ -76,6 +107,7 @@ class TreeWriter:
         zgroup.attrs.update(attrs)
 
     def _members(self, zgroup: zarr.Group, group: Group, path: str) -> None:
+        names = dimension_names(group)  # from the whole group, so an append names new arrays as a write would
         for name, member in group.members.items():
             child_path = join(path, name)
             if isinstance(member, Group):
@@ -87,11 +119,11 @@ class TreeWriter:
                 self._attrs_of_group(sub, member, child_path)
                 self._members(sub, member, child_path)
             elif isinstance(member, Dataset) and child_path not in self.existing:
-                self._dataset(zgroup, name, member)
+                self._dataset(zgroup, name, member, names.get(name))
 
-    def _dataset(self, zgroup: zarr.Group, name: str, ds: Dataset) -> None:
+    def _dataset(self, zgroup: zarr.Group, name: str, ds: Dataset, dims: tuple[str, ...] | None = None) -> None:
         shape = ds.shape
-        attrs = encode_attrs(ds.attrs)
+        attrs = encode_attrs(ds.attrs, nonfinite=self.nonfinite)
         hint = dtype_hint(ds.dtype)
         if hint is not None:
             attrs["_DTYPE"] = hint
@@ -120,6 +152,7 @@ class TreeWriter:
             compressors=self._compressors(ds, layout),
             fill_value=_fill(ds.dtype),
             attributes=attrs,
+            dimension_names=dims,
             overwrite=True,  # only nodes absent from the last complete state are created
         )
         if stream is not None:
@@ -174,7 +207,8 @@ class TreeWriter:
             return
         block = block_shape(ds.shape, tuple(unit), itemsize, self.budget)
         with region_writer(arr) as put:
-            for region in iter_regions(ds.shape, block):
+            # only what the source stores: the rest stays the fill value (sparse arrays copy fast)
+            for region in stored_regions(ds.data, ds.shape, block, tuple(unit)):
                 values = read_region(ds.data, region)
                 stored = to_storage(ds.dtype, values, zdtype)
                 put(region, stored)
