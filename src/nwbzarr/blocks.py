@@ -3,6 +3,11 @@
 A writer asks :func:`block_shape` for a block aligned to the destination's chunks (or shards),
 at most ``budget`` bytes, then reads each region of :func:`iter_regions` from any array-like
 source (numpy, :class:`~nwbzarr.abc.LazyArray`, h5py, zarr, dask) with :func:`read_region`.
+
+A copy walks :func:`stored_regions` instead: when the source knows which of its chunks are stored (an
+HDF5 dataset allocates chunks lazily, Zarr writes no chunk that is all fill value), only the blocks
+that hold such chunks are read and written, so a sparse 10^6 x 10^6 array costs its stored bytes,
+not its declared shape; the rest stays the destination's fill value (0, as the source's must be).
 """
 
 from __future__ import annotations
@@ -14,7 +19,15 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_BUDGET", "block_shape", "iter_regions", "overlap", "read_region"]
+__all__ = [
+    "DEFAULT_BUDGET",
+    "block_shape",
+    "iter_regions",
+    "overlap",
+    "read_region",
+    "sparse_chunks",
+    "stored_regions",
+]
 
 #: bytes of uncompressed data a writer holds at once per array (per worker)
 DEFAULT_BUDGET = 64 * 1024 * 1024
@@ -55,6 +68,58 @@ def iter_regions(shape: tuple[int, ...], block: tuple[int, ...]) -> Iterator[Reg
     starts = [range(0, n, b) for n, b in zip(shape, block, strict=True)]
     for corner in itertools.product(*starts):
         yield tuple(slice(c, min(c + b, n)) for c, b, n in zip(corner, block, shape, strict=True))
+
+
+def stored_regions(
+    source: Any, shape: tuple[int, ...], block: tuple[int, ...], unit: tuple[int, ...] | None = None
+) -> Iterator[Region]:
+    """The parts of :func:`iter_regions` that hold a stored chunk of ``source``, in C order.
+
+    ``source.stored_chunks()`` (if it has one) gives the origins of its stored chunks of shape
+    ``source.chunks``, or None when every region must be read (unknown, contiguous, or a fill value
+    other than 0); without it every region is yielded. A block whose destination ``unit`` s (chunks or
+    shards; ``block`` is made of whole units) are all touched is yielded whole, else unit by unit.
+    """
+    listing = getattr(source, "stored_chunks", None)
+    origins = listing() if callable(listing) else None
+    chunks = getattr(source, "chunks", None)
+    if origins is None or not chunks or not shape or len(chunks) != len(shape) or 0 in shape:
+        yield from iter_regions(shape, block)
+        return
+    unit = tuple(max(1, min(u, n)) for u, n in zip(unit or block, shape, strict=True))
+    touched: set[tuple[int, ...]] = set()
+    for origin in origins:
+        ranges = [
+            range(o // u, (min(o + c, n) - 1) // u + 1) if o < n else range(0)
+            for o, c, u, n in zip(origin, chunks, unit, shape, strict=True)
+        ]
+        touched.update(itertools.product(*ranges))
+    by_block: dict[tuple[int, ...], list[tuple[int, ...]]] = {}
+    for index in touched:
+        by_block.setdefault(tuple(i * u // b for i, u, b in zip(index, unit, block, strict=True)), []).append(index)
+    for corner in sorted(by_block):
+        region = tuple(slice(i * b, min((i + 1) * b, n)) for i, b, n in zip(corner, block, shape, strict=True))
+        units = by_block[corner]
+        if len(units) == math.prod(-(-(r.stop - r.start) // u) for r, u in zip(region, unit, strict=True)):
+            yield region
+            continue
+        for index in sorted(units):
+            yield tuple(slice(i * u, min((i + 1) * u, n)) for i, u, n in zip(index, unit, shape, strict=True))
+
+
+def sparse_chunks(source: Any) -> tuple[int, ...] | None:
+    """The chunk shape of a source that stores fewer chunks than its shape declares; None otherwise.
+
+    A conversion keeps that chunk shape (instead of its policy's) so each stored chunk becomes one
+    destination chunk: re-chunking a sparse 10^6 x 10^6 array would write its empty rows as well.
+    """
+    listing = getattr(source, "stored_chunks", None)
+    chunks = getattr(source, "chunks", None)
+    origins = listing() if callable(listing) else None
+    if origins is None or not chunks:
+        return None
+    declared = math.prod(-(-n // c) for n, c in zip(source.shape, chunks, strict=True))
+    return tuple(chunks) if len(origins) < declared else None
 
 
 def read_region(source: Any, region: Region) -> np.ndarray:

@@ -11,7 +11,7 @@ from nwbzarr.abc.array import LazyArray
 from nwbzarr.dataio import DataIO
 from nwbzarr.dtypes import ASCII, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
 from nwbzarr.tree.layout import Layout
-from nwbzarr.tree.values import numbers_as_array
+from nwbzarr.tree.values import canonical_attribute, numbers_as_array
 
 __all__ = ["decode_value", "encode_attribute", "encode_dataset_value", "numpy_to_tree_dtype", "pick_dims"]
 
@@ -60,9 +60,13 @@ def _object_array(value: Any) -> np.ndarray:
 
 
 def encode_attribute(value: Any) -> Any:
-    """Attribute values in the tree: Python scalars, str, list[str], numpy numeric arrays."""
+    """Attribute values in the tree: Python scalars, str, list[str], numpy numeric arrays.
+
+    A numpy scalar keeps its type (``np.uint32`` stays uint32 in every store), except int64/float64/bool,
+    which are the tree's plain Python values (see :mod:`nwbzarr.tree.values`).
+    """
     if isinstance(value, np.generic):
-        return value.item()
+        return canonical_attribute(value)
     return numbers_as_array(list(value) if isinstance(value, tuple) else value)
 
 

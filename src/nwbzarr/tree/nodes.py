@@ -3,6 +3,10 @@
 Backends read a store into this tree and write this tree into a store; the codec maps it to and
 from the container model. Because conversion works here, a file whose types the model does not
 know still converts without loss.
+
+Every value carries its stored type: a Dataset's ``dtype`` (numpy, or Text with its encoding), and
+attributes by their Python/numpy type (``np.uint32(3)``, :class:`~nwbzarr.tree.values.Ascii` text; see
+:mod:`nwbzarr.tree.values`), so that every backend writes back exactly what it read.
 """
 
 from __future__ import annotations

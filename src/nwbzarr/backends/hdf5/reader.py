@@ -19,7 +19,7 @@ from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, 
 from nwbzarr.errors import InvalidStoreError, NWBZarrError
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference
-from nwbzarr.tree.values import from_storage
+from nwbzarr.tree.values import Ascii, canonical_attribute, from_storage
 
 __all__ = ["H5LazyArray", "read_tree"]
 
@@ -46,6 +46,41 @@ class H5LazyArray(LazyArray):
     def chunks(self) -> tuple[int, ...] | None:
         chunks = self._dataset.chunks
         return tuple(chunks) if chunks else None
+
+    def stored_chunks(self) -> list[tuple[int, ...]] | None:
+        """Origins of the allocated chunks (HDF5 allocates them lazily), for copies that skip the rest.
+
+        None when every block must be read: contiguous storage, text or compounds, or a fill value other
+        than 0 (a destination fills unwritten chunks with 0).
+        """
+        ds = self._dataset
+        if not ds.chunks or not isinstance(self._dtype, np.dtype) or self._dtype.kind not in "biuf":
+            return None
+        if ds.fillvalue is not None and np.any(np.asarray(ds.fillvalue) != 0):
+            return None
+        return list(self._chunk_index)
+
+    @cached_property
+    def _chunk_index(self) -> tuple[tuple[int, ...], ...]:
+        """Read once: a conversion asks for the chunks to plan the layout, then to copy."""
+        ds = self._dataset
+        origins: list[tuple[int, ...]] = []
+        try:
+            ds.id.chunk_iter(lambda info: origins.append(tuple(info.chunk_offset)))
+        except (AttributeError, NotImplementedError):  # HDF5 < 1.12.3: one call per chunk
+            origins = [tuple(ds.id.get_chunk_info(i).chunk_offset) for i in range(ds.id.get_num_chunks())]
+        return tuple(origins)
+
+    @property
+    def foreign_storage(self) -> str | None:
+        """What holds the data if not this file: external raw files or a virtual dataset's sources."""
+        ds = self._dataset
+        if ds.is_virtual:
+            files = sorted({source.file_name for source in ds.virtual_sources()})
+            return f"a virtual dataset mapping {', '.join(files)}"
+        if ds.external:
+            return f"external raw storage in {', '.join(sorted({str(entry[0]) for entry in ds.external}))}"
+        return None
 
     def _read(self, key: Index) -> np.ndarray:
         try:
@@ -95,18 +130,25 @@ def tree_dtype(h5py: Any, dtype: np.dtype) -> DataType:
     return _field_type(h5py, dtype)
 
 
-def _attr_value(h5py: Any, file: Any, value: Any, where: str) -> Any:
+def _attr_value(h5py: Any, file: Any, value: Any, ascii: bool, where: str) -> Any:
+    """One attribute in the tree's typed form (see :mod:`nwbzarr.tree.values`): text keeps its encoding."""
     if isinstance(value, h5py.Reference):
         return _reference(file, value, where)
-    if isinstance(value, bytes):
-        return value.decode()
-    if isinstance(value, np.generic):
-        return value.item()
+    if isinstance(value, (bytes, np.bytes_)):
+        text = value.decode("ascii" if ascii else "utf-8", errors="surrogateescape")
+        return Ascii(text) if ascii else text
+    if isinstance(value, str):
+        return Ascii(value) if ascii else str(value)
     if isinstance(value, np.ndarray):
         if value.dtype.kind in "OSU":
-            return [_attr_value(h5py, file, v, where) for v in value.ravel()]
+            return [_attr_value(h5py, file, v, ascii, where) for v in value.ravel()]
         return value
-    return value
+    return canonical_attribute(value)
+
+
+def _is_ascii(h5py: Any, node: Any, key: str) -> bool:
+    text = h5py.check_string_dtype(node.attrs.get_id(key).dtype)
+    return text is not None and text.encoding == "ascii"
 
 
 def _attrs(h5py: Any, node: Any) -> dict[str, Any]:
@@ -115,7 +157,8 @@ def _attrs(h5py: Any, node: Any) -> dict[str, Any]:
         if key in _HIDDEN_ATTRS:
             continue
         try:
-            out[key] = _attr_value(h5py, node.file, node.attrs[key], f"{node.name}@{key}")
+            ascii = _is_ascii(h5py, node, key)
+            out[key] = _attr_value(h5py, node.file, node.attrs[key], ascii, f"{node.name}@{key}")
         except (OSError, TypeError) as exc:
             raise InvalidStoreError(f"{node.name}@{key}: unreadable attribute: {exc}") from exc
     return out

@@ -15,13 +15,14 @@ import numpy as np
 
 from nwbzarr import blocks
 from nwbzarr._optional import require
-from nwbzarr.blocks import block_shape, iter_regions, read_region
+from nwbzarr.blocks import block_shape, read_region, stored_regions
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
 from nwbzarr.progress import Callback
 from nwbzarr.streams import FrameStream
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference
 from nwbzarr.tree.paths import join
+from nwbzarr.tree.values import Ascii
 
 __all__ = ["H5TreeWriter"]
 
@@ -89,7 +90,8 @@ class H5TreeWriter:
                     max(1, np.dtype(dtype).itemsize if not h5py.check_string_dtype(dtype) else 64),
                     self.budget,
                 )
-                for region in iter_regions(shape, block):
+                # only what the source stores (its other chunks are fill value): sparse arrays copy fast
+                for region in stored_regions(ds.data, shape, block, tuple(unit)):
                     values = read_region(ds.data, region)
                     h5ds[region] = values
                     if is_numeric(ds.dtype):
@@ -183,11 +185,16 @@ class H5TreeWriter:
             if isinstance(value, Reference):
                 self._later.append(("attribute", (node, key, value, path)))
             elif isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-                node.attrs.create(key, np.array(value, dtype=object), dtype=h5py.string_dtype("utf-8"))
+                encoding = "ascii" if all(isinstance(v, Ascii) for v in value) else "utf-8"
+                node.attrs.create(
+                    key, np.array([str(v) for v in value], dtype=object), dtype=h5py.string_dtype(encoding)
+                )
+            elif isinstance(value, Ascii):
+                node.attrs.create(key, str(value), dtype=h5py.string_dtype("ascii"))
             elif isinstance(value, (list, tuple)):
                 node.attrs[key] = np.asarray(value)
             else:
-                node.attrs[key] = value
+                node.attrs[key] = value  # numpy scalars and arrays keep their type; int/float are int64/float64
 
 
 def _has_ref_fields(dtype: DataType) -> bool:

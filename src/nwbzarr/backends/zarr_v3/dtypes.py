@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr.dtypes import REF, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
+from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
 from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["COMPOUND_MIN_CHARS", "dtype_hint", "storage_dtype", "to_storage", "tree_dtype"]
@@ -17,9 +17,13 @@ COMPOUND_MIN_CHARS = 512
 
 
 def dtype_hint(dtype: DataType) -> str | None:
-    """The ``_DTYPE`` attribute hdmf-zarr writes (none on compounds)."""
+    """The ``_DTYPE`` attribute hdmf-zarr writes (none on compounds).
+
+    hdmf-zarr writes ``"str"`` for all text and lets the schema restore ASCII; nwbzarr writes ``"ascii"``
+    (a name in hdmf-zarr's own type table, so it reads such stores) to keep the encoding for any file.
+    """
     if isinstance(dtype, Text):
-        return "str"
+        return "ascii" if dtype.encoding == "ascii" else "str"
     if isinstance(dtype, ObjectRef):
         return "object_reference"
     if isinstance(dtype, Compound):
@@ -83,7 +87,9 @@ def tree_dtype(native: np.dtype, attrs: dict[str, Any], where: str) -> DataType:
                 fields.append(CompoundField(name=name, dtype=sub))
         return Compound(fields=tuple(fields))
     if native.kind in "UOTS":
-        return REF if hint == "object_reference" else UTF8
+        if hint == "object_reference":
+            return REF
+        return ASCII if hint == "ascii" else UTF8
     if hint == "object_reference":
         raise InvalidStoreError(f"{where}: _DTYPE says object_reference but the data type is {native}")
     return native
