@@ -59,6 +59,7 @@ class SummaryReport:
     rois_total: int = 0
     rois_outlined: int = 0
     trace_seconds: float = 0.0
+    trials_shaded: int = 0  # trials drawn as bands behind the traces
     reads: list[tuple[str, int, int | None]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -102,6 +103,7 @@ class SummaryReport:
             "rois_total": self.rois_total,
             "rois_outlined": self.rois_outlined,
             "trace_seconds": self.trace_seconds,
+            "trials_shaded": self.trials_shaded,
             "reads": [{"what": w, "decoded_bytes": n, "fetched_bytes": f} for w, n, f in self.reads],
             "notes": self.notes,
         }
@@ -260,6 +262,7 @@ def _draw(
     _draw_image(figure, ax_image, parts, image, masks, highlighted, traces)
     _draw_traces(ax_f, ax_dff, traces, colours)
     _draw_raster(figure, ax_raster, traces, colours)
+    report.trials_shaded = _shade_trials(nwbfile, (ax_f, ax_dff, ax_raster), traces)
     _draw_card(ax_card, nwbfile, parts, masks, traces, report)
     figure.suptitle(_title(nwbfile), fontsize=15, fontweight="bold", x=0.01, ha="left")
     return figure
@@ -379,6 +382,22 @@ def _pixel_size_um(parts: SessionParts, cols: int) -> float | None:
     if fov is not None and len(fov) >= 2 and float(fov[0]) > 0 and cols:
         return float(fov[0]) * 1e6 / cols  # NWB gives the field of view in meters
     return None
+
+
+def _shade_trials(nwbfile: NWBFile, axes: tuple[Axes, ...], traces: Traces | None) -> int:
+    """Trials as grey bands behind the traces, so responses line up with them; returns how many were drawn."""
+    trials = nwbfile.trials
+    if trials is None or traces is None or not len(trials) or len(traces.times) < 2:
+        return 0
+    first, last = float(traces.times[0]), float(traces.times[-1])
+    shown = 0
+    for start, stop in trials.intervals():
+        if stop < first or start > last:
+            continue
+        for ax in axes:
+            ax.axvspan(start, stop, color="#bdbdbd", alpha=0.35, lw=0, zorder=0, gid="trial")
+        shown += 1
+    return shown
 
 
 def _draw_traces(ax_f: Axes, ax_dff: Axes, traces: Traces | None, colours: dict[int, str]) -> None:

@@ -30,7 +30,7 @@ def assert_same_as_pynwb(ours: NWBFile, theirs: Any) -> int:
             if field_name in SKIP:
                 continue
             mine = getattr(obj, field_name)
-            if field_name == "data" and hasattr(obj, "as_array"):  # table columns grow as lists
+            if field_name == "data" and hasattr(obj, "as_array") and not getattr(obj, "RESOLVES_REFERENCES", False):
                 mine = obj.as_array()
             theirs_value = getattr(other, RENAMES.get(field_name, field_name), None)
             where = f"{obj._label}.{field_name}"
@@ -59,6 +59,9 @@ def _assert_value(mine: Any, theirs: Any, where: str) -> None:
         return
     if isinstance(mine, Children):
         return
+    if isinstance(mine, list) and mine and isinstance(mine[0], (Container, tuple)):  # references to objects
+        assert [_by_id(x) for x in mine] == [_by_id(y) for y in theirs[:]], where
+        return
     if isinstance(mine, datetime):
         assert theirs == mine, where
         return
@@ -84,21 +87,38 @@ def _assert_value(mine: Any, theirs: Any, where: str) -> None:
             assert a.dtype == b.dtype, f"{where}: dtype {b.dtype} != {a.dtype}"
 
 
+def _by_id(value: Any) -> Any:
+    """An object by its id; a (start, count, series) reference with its series by id."""
+    if hasattr(value, "object_id"):
+        return value.object_id
+    return tuple(_by_id(v) if hasattr(v, "object_id") else int(v) for v in value)
+
+
 def _assert_table(ours: DynamicTable, theirs: Any) -> None:
     assert list(theirs.colnames) == list(ours.colnames)
     mine_df, their_df = ours.to_dataframe(), theirs.to_dataframe()
     assert list(mine_df.index) == list(their_df.index)
     for column in mine_df.columns:
         for x, y in zip(mine_df[column], their_df[column], strict=True):
-            assert np.array_equal(
-                np.asarray(x, dtype=float),
-                np.asarray(
-                    [tuple(v) for v in y]
-                    if len(np.shape(y)) == 1 and np.ndim(y) and isinstance(y[0], (tuple, np.void))
-                    else y,
-                    dtype=float,
-                ),
-            ), column
+            assert_cell_equal(x, y, f"{ours._label}[{column!r}]")
 
 
-__all__ = ["Container", "assert_same_as_pynwb"]
+def assert_cell_equal(x: Any, y: Any, where: str) -> None:
+    """One DataFrame cell of ours equals PyNWB's (numbers, text, compound rows, references by id)."""
+    if isinstance(x, list) and x and isinstance(x[0], tuple) and hasattr(x[0], "timeseries"):
+        assert [_by_id(v) for v in x] == [_by_id(v) for v in y], where
+        return
+    if hasattr(x, "timeseries"):
+        assert _by_id(x) == _by_id(y), where
+        return
+    a = np.asarray(x)
+    if a.dtype.kind in "OUS" or isinstance(x, str):
+        assert [str(v) for v in np.ravel(a)] == [str(v) for v in np.ravel(np.asarray(y))], where
+        return
+    b = np.asarray(
+        [tuple(v) for v in y] if len(np.shape(y)) == 1 and np.ndim(y) and isinstance(y[0], (tuple, np.void)) else y
+    )
+    assert np.array_equal(np.asarray(x, dtype=float), np.asarray(b, dtype=float)), where
+
+
+__all__ = ["Container", "assert_cell_equal", "assert_same_as_pynwb"]

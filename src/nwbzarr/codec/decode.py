@@ -8,6 +8,7 @@ nearest object as ``_extra`` and written back unchanged by ``encode``.
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any
 
 import numpy as np
@@ -18,9 +19,11 @@ from nwbzarr.dtypes import Compound
 from nwbzarr.errors import InvalidNameError, InvalidStoreError, UnsafeDataError
 from nwbzarr.model import REGISTRY, Children, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.base import Deferred, _field_type
+from nwbzarr.model.generic import SpecCatalog, generic_class
 from nwbzarr.model.spec import Kind, Member
 from nwbzarr.model.table import VectorData
 from nwbzarr.model.timeseries import TimeSeries
+from nwbzarr.specs import SPEC_GROUP
 from nwbzarr.tree.nodes import Dataset, Group, Link, Node, Reference
 from nwbzarr.tree.paths import join, split
 
@@ -37,9 +40,42 @@ def decode(root: Group) -> NWBFile:
     """The NWBFile at the root of ``root``."""
     if root.attrs.get("neurodata_type") != "NWBFile":
         raise InvalidStoreError(f"/: not an NWB file (root neurodata_type is {root.attrs.get('neurodata_type')!r})")
-    nwbfile = _Decoder(root).container("/")
+    decoder = _Decoder(root)
+    nwbfile = decoder.container("/")
     assert isinstance(nwbfile, NWBFile)
+    object.__setattr__(nwbfile, "_catalog", lambda: decoder.catalog)  # for get_class(..., source=nwbfile)
     return nwbfile
+
+
+def schema_catalog(root: Group) -> SpecCatalog | None:
+    """The type definitions cached in the file (``/specifications``), newest version of each namespace."""
+    specs = root.members.get(SPEC_GROUP)
+    if not isinstance(specs, Group):
+        return None
+    catalog = SpecCatalog()
+    for name, versions in specs.members.items():
+        folders = (
+            [(v, f) for v, f in versions.members.items() if isinstance(f, Group)] if isinstance(versions, Group) else []
+        )
+        if not folders:
+            continue
+        _, folder = max(folders, key=lambda item: _version_key(item[0]))
+        docs: dict[str, Any] = {}
+        for source, node in folder.members.items():
+            if isinstance(node, Dataset):
+                try:
+                    text: Any = node.read()[()]
+                    docs[source] = json.loads(text.decode() if isinstance(text, bytes) else str(text))
+                except (ValueError, TypeError) as exc:
+                    raise InvalidStoreError(
+                        f"/{SPEC_GROUP}/{name}: cached schema {source!r} is not JSON: {exc}"
+                    ) from exc
+        catalog.add_namespace(name, docs)
+    return catalog
+
+
+def _version_key(version: str) -> tuple[int, ...]:
+    return tuple(int(p) if p.isdigit() else -1 for p in version.split("."))
 
 
 def model_class(node: Group | Dataset) -> type[Container] | None:
@@ -53,6 +89,25 @@ class _Decoder:
     def __init__(self, root: Group) -> None:
         self.root = root
         self.memo: dict[str, Container] = {}
+        self._catalog: SpecCatalog | _Absent | None = _ABSENT
+
+    @property
+    def catalog(self) -> SpecCatalog | None:
+        """The file's cached schema, read the first time a type the model does not declare is met."""
+        if isinstance(self._catalog, _Absent):
+            self._catalog = schema_catalog(self.root)
+        return self._catalog
+
+    def model_class(self, node: Group | Dataset) -> type[Container] | None:
+        """The model's class of a typed node, or one built from the file's cached schema."""
+        cls = model_class(node)
+        namespace, kind = node.attrs.get("namespace"), node.attrs.get("neurodata_type")
+        if cls is not None or not isinstance(namespace, str) or not isinstance(kind, str):
+            return cls
+        catalog = self.catalog
+        if catalog is None or catalog.find(kind, namespace) is None:
+            return None
+        return generic_class(catalog, kind, namespace)
 
     def node_at(self, path: str, *, via: tuple[str, ...] = ()) -> Group | Dataset:
         """The node at ``path``, following links inside the file (never out of it, never in circles)."""
@@ -94,7 +149,7 @@ class _Decoder:
         if path in self.memo:
             return self.memo[path]
         node = self.node_at(path)
-        cls = model_class(node)
+        cls = self.model_class(node)
         if cls is None:
             raise InvalidStoreError(f"{path}: {node.attrs.get('neurodata_type')!r} is not a type the model knows")
         if issubclass(cls, Data) != isinstance(node, Dataset):
@@ -104,8 +159,12 @@ class _Decoder:
         self.memo[path] = obj
         object.__setattr__(obj, "parent", None)
         object.__setattr__(obj, "name", split(path)[-1] if path != "/" else "root")
-        object.__setattr__(obj, "object_id", node.attrs.get("object_id") or "")
+        object_id = node.attrs.get("object_id")
+        if object_id is not None and not isinstance(object_id, str):
+            raise InvalidStoreError(f"{path}@object_id: expected text, found {object_id!r}"[:200])
+        object.__setattr__(obj, "object_id", object_id or "")
         object.__setattr__(obj, "_from_store", True)
+        object.__setattr__(obj, "_path", path)
         consumed = _Consumed()
         if isinstance(node, Dataset):
             self._fill_data(obj, node, path, consumed)
@@ -196,8 +255,15 @@ class _Decoder:
             if rel in consumed.nodes or (isinstance(node, Link) and node.source not in (".", "")):
                 continue  # external links stay in _extra, unfollowed
             target_node = self.node_at(node.path) if isinstance(node, Link) else node
-            cls = model_class(target_node)
+            cls = self.model_class(target_node)
             if cls is None or not issubclass(cls, accepted):
+                if isinstance(node, Link) and member.path:  # a link in the field's own folder: damage, not extra
+                    names = " or ".join(t.__name__ for t in accepted)
+                    found = cls.__name__ if cls is not None else "an untyped node"
+                    raise InvalidStoreError(
+                        f"{join(path, rel)}: a link in {obj._label}.{field_name} must point to a {names}, "
+                        f"but {node.path!r} is {found}"
+                    )
                 continue
             target = node.path if isinstance(node, Link) else join(path, rel)
             item = self.container(target)
@@ -213,7 +279,7 @@ class _Decoder:
             return data
         if not isinstance(data, LazyArray):
             return _small_value(member, np.asarray(data), node, where)
-        return Deferred(lambda: _small_value(member, _read_small(data, where), node, where))
+        return Deferred(lambda: _small_value(member, _read_small(data, where), node, where), source=data)
 
     def _fill_data(self, obj: Container, node: Dataset, path: str, consumed: _Consumed) -> None:
         for f in dataclasses.fields(obj):
@@ -237,6 +303,28 @@ class _Decoder:
             if value is _ABSENT:
                 value = _default(f)
             object.__setattr__(obj, f.name, value)
+        if getattr(obj, "RESOLVES_REFERENCES", False) and node.data is not None:
+            object.__setattr__(obj, "data", Deferred(lambda: self._resolve_references(node, path)))
+
+    def _resolve_references(self, node: Dataset, path: str) -> list[Any]:
+        """The objects a reference dataset names (a compound's reference field becomes the object)."""
+        values = _read_small(node.data, path) if isinstance(node.data, LazyArray) else np.asarray(node.data)
+        if isinstance(node.dtype, Compound):
+            from nwbzarr.model.intervals import TimeSeriesReference  # the one compound the model resolves
+
+            field = node.dtype.reference_fields[0]
+            return [
+                TimeSeriesReference(int(row["idx_start"]), int(row["count"]), self._target(row[field], path))  # type: ignore[arg-type]
+                for row in values
+            ]
+        return [self._target(ref, path) for ref in values.ravel()]
+
+    def _target(self, ref: Any, where: str) -> Container:
+        if not isinstance(ref, Reference):
+            raise InvalidStoreError(f"{where}: expected an object reference, found {type(ref).__name__}")
+        if ref.source not in (".", ""):
+            raise UnsafeDataError(f"{where}: refers to another file ({ref.source!r}); not followed")
+        return self.container(ref.path)
 
     def _fill_table(self, table: DynamicTable, group: Group, path: str, consumed: _Consumed) -> None:
         colnames = group.attrs.get("colnames", [])
@@ -250,7 +338,7 @@ class _Decoder:
             node = group.members.get(name)
             if not isinstance(node, Dataset):
                 raise InvalidStoreError(f"{join(path, name)}: column listed in colnames is missing")
-            cls = model_class(node)
+            cls = self.model_class(node)
             if cls is None or not issubclass(cls, VectorData):
                 continue
             column = self.container(join(path, name))

@@ -10,7 +10,9 @@ from typing import Any
 
 import numpy as np
 
+from nwbzarr.abc.array import LazyArray
 from nwbzarr.codec.values import encode_attribute, encode_dataset_value, pick_dims
+from nwbzarr.dtypes import REF, Compound, CompoundField, DataType
 from nwbzarr.errors import DuplicateNameError, NotInFileError
 from nwbzarr.model import NWB_VERSION, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.spec import Kind, Member, members
@@ -78,6 +80,9 @@ class _Encoder:
         try:
             return self.paths[id(target)]
         except KeyError:
+            stored = target.__dict__.get("_path")
+            if target.__dict__.get("_from_store") and isinstance(stored, str):
+                return stored  # read from the file, kept there unchanged (a type the model leaves generic)
             raise NotInFileError(
                 f"{owner._label}, field {field_name!r}: {target._label} is not part of the file; "
                 f"add it to the NWBFile (add_acquisition, create_device, add_imaging_plane, ...) first"
@@ -139,7 +144,13 @@ class _Encoder:
         if isinstance(obj, VectorIndex):
             values = np.asarray(values)
             values = values.astype(_index_dtype(values), copy=False)
-        dtype, data, layout = encode_dataset_value(data_member.dtype, values)
+        referenced = self._references(obj) if getattr(obj, "RESOLVES_REFERENCES", False) else None
+        if referenced is not None:
+            dtype, data, layout = (*referenced, None)
+        elif _is_text(values):  # a text column built from Python strings (trial stimuli, tags, unit quality)
+            dtype, data, layout = encode_dataset_value("text", np.asarray(values).ravel())
+        else:
+            dtype, data, layout = encode_dataset_value(data_member.dtype, values)
         ds = Dataset(dtype=dtype, data=data, attrs=_type_attrs(obj), layout=layout, dims=_column_dims(obj, data))
         for field_name, member in members(obj):
             if member.kind is Kind.ATTRIBUTE:
@@ -148,6 +159,25 @@ class _Encoder:
                     ds.attrs[member.storage_name(field_name)] = self._attr_value(obj, field_name, member, value)
         _merge_extra(ds, obj)
         return ds
+
+    def _references(self, obj: Container) -> tuple[DataType, np.ndarray] | None:
+        """Objects held by value in a reference dataset (ImageReferences, a timeseries column) as References."""
+        data = obj.__dict__.get("data")
+        if data is None or isinstance(data, LazyArray):
+            return None  # still in the store: its references are already stored ones
+        items = list(data)
+        if not items or not isinstance(items[0], tuple):  # plain references to objects
+            refs = np.empty(len(items), dtype=object)
+            refs[:] = [Reference(path=self.path_of(obj, "data", item)) for item in items]
+            return REF, refs
+        fields = [
+            CompoundField(name=n, dtype=np.dtype(np.int32)) if n != "timeseries" else CompoundField(name=n, dtype=REF)
+            for n in ("idx_start", "count", "timeseries")
+        ]
+        rows = np.empty(len(items), dtype=Compound(fields=tuple(fields)).to_numpy())
+        for i, (start, count, target) in enumerate(items):
+            rows[i] = (start, count, Reference(path=self.path_of(obj, "data", target)))
+        return Compound(fields=tuple(fields)), rows
 
     def member_dataset(self, obj: Container, field_name: str, member: Member, value: Any) -> Dataset:
         dtype, data, layout = encode_dataset_value(member.dtype, value)
@@ -207,7 +237,9 @@ def _column_dims(obj: Container, data: Any) -> tuple[str, ...] | None:
         return ("num_rows",) if ndim == 1 else None
     if obj.name == "image_mask":
         return ("num_roi", "num_x", "num_y", "num_z")[:ndim] if ndim in (3, 4) else None
-    return tuple(f"dim{i}" for i in range(ndim))
+    declared = next((m.dims for n, m in members(obj) if n == "data"), ())
+    named = pick_dims(declared, tuple(data.shape)) if declared else None
+    return named or tuple(f"dim{i}" for i in range(ndim))
 
 
 def _merge_extra(node: Group | Dataset, obj: Container) -> None:
@@ -227,3 +259,11 @@ def merge_missing(node: Group | Dataset, extra: Group | Dataset) -> None:
                 node.members[name] = member
             elif isinstance(mine, (Group, Dataset)) and isinstance(member, (Group, Dataset)):
                 merge_missing(mine, member)
+
+
+def _is_text(values: Any) -> bool:
+    if not isinstance(values, np.ndarray) or values.ndim != 1:
+        return False
+    if values.dtype.kind in "US":
+        return True
+    return values.dtype.kind == "O" and values.size > 0 and all(isinstance(v, str) for v in values)

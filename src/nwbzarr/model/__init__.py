@@ -13,9 +13,32 @@ from nwbzarr.model.base import (
     NWBDataInterface,
     neurodata_type,
 )
+from nwbzarr.model.behavior import (
+    BehavioralEpochs,
+    BehavioralEvents,
+    BehavioralTimeSeries,
+    CompassDirection,
+    EyeTracking,
+    Position,
+    PupilTracking,
+    SpatialSeries,
+)
 from nwbzarr.model.device import Device, Subject
-from nwbzarr.model.file import NWB_VERSION, NWBFile, ProcessingModule
+from nwbzarr.model.file import NWB_VERSION, LabMetaData, NWBFile, ProcessingModule
 from nwbzarr.model.image import ImageSeries
+from nwbzarr.model.images import (
+    GrayscaleImage,
+    Image,
+    ImageMaskSeries,
+    ImageReferences,
+    Images,
+    IndexSeries,
+    OpticalSeries,
+    RGBAImage,
+    RGBImage,
+)
+from nwbzarr.model.intervals import TimeIntervals, TimeSeriesReference, TimeSeriesReferenceVectorData
+from nwbzarr.model.misc import AnnotationSeries, IntervalSeries
 from nwbzarr.model.ophys import (
     PIXEL_MASK,
     VOXEL_MASK,
@@ -33,13 +56,19 @@ from nwbzarr.model.ophys import (
 )
 from nwbzarr.model.table import DynamicTable, DynamicTableRegion, ElementIdentifiers, VectorData, VectorIndex
 from nwbzarr.model.timeseries import TimeSeries
+from nwbzarr.model.units import Units
 
 __all__ = [
     "NWB_VERSION",
     "PIXEL_MASK",
     "REGISTRY",
     "VOXEL_MASK",
+    "AnnotationSeries",
+    "BehavioralEpochs",
+    "BehavioralEvents",
+    "BehavioralTimeSeries",
     "Children",
+    "CompassDirection",
     "Container",
     "CorrectedImageStack",
     "Data",
@@ -48,22 +77,41 @@ __all__ = [
     "DynamicTable",
     "DynamicTableRegion",
     "ElementIdentifiers",
+    "EyeTracking",
     "Fluorescence",
+    "GrayscaleImage",
+    "Image",
+    "ImageMaskSeries",
+    "ImageReferences",
     "ImageSegmentation",
     "ImageSeries",
+    "Images",
     "ImagingPlane",
+    "IndexSeries",
+    "IntervalSeries",
+    "LabMetaData",
     "MotionCorrection",
     "NWBContainer",
     "NWBDataInterface",
     "NWBFile",
     "OnePhotonSeries",
     "OpticalChannel",
+    "OpticalSeries",
     "PlaneSegmentation",
+    "Position",
     "ProcessingModule",
+    "PupilTracking",
+    "RGBAImage",
+    "RGBImage",
     "RoiResponseSeries",
+    "SpatialSeries",
     "Subject",
+    "TimeIntervals",
     "TimeSeries",
+    "TimeSeriesReference",
+    "TimeSeriesReferenceVectorData",
     "TwoPhotonSeries",
+    "Units",
     "VectorData",
     "VectorIndex",
     "neurodata_type",

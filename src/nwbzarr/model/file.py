@@ -6,14 +6,18 @@ from dataclasses import KW_ONLY
 from datetime import datetime
 from typing import Any, TypeVar
 
+from nwbzarr.errors import ContainerNotFoundError
 from nwbzarr.model.base import Children, Container, NWBContainer, NWBDataInterface, neurodata_type
 from nwbzarr.model.device import Device, Subject
+from nwbzarr.model.images import Images
+from nwbzarr.model.intervals import TimeIntervals
 from nwbzarr.model.ophys import ImagingPlane, OpticalChannel
-from nwbzarr.model.spec import attribute, child, children, dataset
-from nwbzarr.model.table import DynamicTable
+from nwbzarr.model.spec import Kind, attribute, child, children, dataset, members
+from nwbzarr.model.table import DynamicTable, VectorData
 from nwbzarr.model.timeseries import TimeSeries
+from nwbzarr.model.units import Units
 
-__all__ = ["NWB_VERSION", "NWBFile", "ProcessingModule"]
+__all__ = ["NWB_VERSION", "LabMetaData", "NWBFile", "ProcessingModule"]
 
 #: the NWB core schema version this model follows and writes
 NWB_VERSION = "2.11.0"
@@ -44,6 +48,19 @@ class ProcessingModule(NWBContainer):
 
     def __contains__(self, name: str) -> bool:
         return name in self.data_interfaces
+
+
+@neurodata_type("core")
+class LabMetaData(NWBContainer):
+    """Lab-specific metadata under ``/general``; extensions derive from it."""
+
+
+#: the TimeIntervals tables PyNWB names, and the description it gives a new one
+_INTERVAL_TABLES = {
+    "trials": "experimental trials",
+    "epochs": "experimental epochs",
+    "invalid_times": "time intervals to be removed from analysis",
+}
 
 
 @neurodata_type("core")
@@ -79,6 +96,7 @@ class NWBFile(NWBContainer):
     virus: str | None = dataset(path="general/virus", dtype="text", default=None)
     stimulus_notes: str | None = dataset(path="general/stimulus", dtype="text", default=None)
     subject: Subject | None = child(path="general/subject", default=None)
+    lab_meta_data: Children[LabMetaData] = children(path="general", default_factory=Children)
     devices: Children[Device] = children(path="general/devices", default_factory=Children)
     imaging_planes: Children[ImagingPlane] = children(path="general/optophysiology", default_factory=Children)
     acquisition: Children[NWBDataInterface | DynamicTable] = children(
@@ -89,10 +107,18 @@ class NWBFile(NWBContainer):
     stimulus: Children[TimeSeries | NWBDataInterface | DynamicTable] = children(
         path="stimulus/presentation", default_factory=Children, required=True
     )
-    stimulus_template: Children[TimeSeries] = children(
+    stimulus_template: Children[TimeSeries | Images] = children(
         path="stimulus/templates", default_factory=Children, required=True
     )
+    #: every TimeIntervals table (trials, epochs and invalid_times included, as PyNWB reads them)
+    intervals: Children[TimeIntervals] = children(path="intervals", default_factory=Children)
+    units: Units | None = child(default=None)
     scratch: Children[NWBContainer | DynamicTable] = children(path="scratch", default_factory=Children)
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        super().__setattr__(key, value)
+        if key in ("subject", "units") and isinstance(value, Container) and value.parent is None:
+            value.parent = self  # ``nwbfile.subject = Subject(...)`` puts it in the file, as in PyNWB
 
     def _validate(self) -> None:
         super()._validate()
@@ -174,3 +200,120 @@ class NWBFile(NWBContainer):
             out.append(item)
             stack.extend(reversed(list(item.children())))
         return out
+
+    # --- intervals, units, lab metadata ----------------------------------------------------------
+    def _interval_table(self, name: str, create: bool) -> TimeIntervals | None:
+        table = self.intervals.get(name)
+        if table is None and create:
+            table = self.add_time_intervals(TimeIntervals(name=name, description=_INTERVAL_TABLES[name]))
+        return table
+
+    @property
+    def trials(self) -> TimeIntervals | None:
+        """The trials table (``/intervals/trials``), or None."""
+        return self._interval_table("trials", False)
+
+    @property
+    def epochs(self) -> TimeIntervals | None:
+        """The epochs table (``/intervals/epochs``), or None."""
+        return self._interval_table("epochs", False)
+
+    @property
+    def invalid_times(self) -> TimeIntervals | None:
+        """The invalid-times table (``/intervals/invalid_times``), or None."""
+        return self._interval_table("invalid_times", False)
+
+    def add_time_intervals(self, table: TimeIntervals) -> TimeIntervals:
+        """Add a TimeIntervals table under ``/intervals``."""
+        return self._add_child("intervals", table)
+
+    def create_time_intervals(self, name: str, description: str = "experimental intervals") -> TimeIntervals:
+        """Create and add a TimeIntervals table (PyNWB's builder)."""
+        return self.add_time_intervals(TimeIntervals(name=name, description=description))
+
+    def get_time_intervals(self, name: str) -> TimeIntervals:
+        """The TimeIntervals table named ``name``."""
+        return self.intervals[name]
+
+    def add_trial_column(self, name: str, description: str, **kwargs: Any) -> VectorData:
+        """Add a column to the trials table (created when needed)."""
+        return self._interval_table("trials", True).add_column(name, description, **kwargs)  # type: ignore[union-attr]
+
+    def add_trial(self, start_time: float, stop_time: float, **kwargs: Any) -> None:
+        """Add a trial (PyNWB's ``add_trial``: tags, timeseries and extra columns as keywords)."""
+        self._interval_table("trials", True).add_interval(start_time, stop_time, **kwargs)  # type: ignore[union-attr]
+
+    def add_epoch_column(self, name: str, description: str, **kwargs: Any) -> VectorData:
+        """Add a column to the epochs table (created when needed)."""
+        return self._interval_table("epochs", True).add_column(name, description, **kwargs)  # type: ignore[union-attr]
+
+    def add_epoch(self, start_time: float, stop_time: float, **kwargs: Any) -> None:
+        """Add an epoch (PyNWB's ``add_epoch``)."""
+        self._interval_table("epochs", True).add_interval(start_time, stop_time, **kwargs)  # type: ignore[union-attr]
+
+    def add_invalid_times_column(self, name: str, description: str, **kwargs: Any) -> VectorData:
+        """Add a column to the invalid-times table (created when needed)."""
+        table = self._interval_table("invalid_times", True)
+        return table.add_column(name, description, **kwargs)  # type: ignore[union-attr]
+
+    def add_invalid_time_interval(self, start_time: float, stop_time: float, **kwargs: Any) -> None:
+        """Add an interval to exclude from analysis (PyNWB's ``add_invalid_time_interval``)."""
+        self._interval_table("invalid_times", True).add_interval(start_time, stop_time, **kwargs)  # type: ignore[union-attr]
+
+    def _units(self) -> Units:
+        if self.units is None:
+            self.units = Units(name="units", description="Autogenerated by NWBFile")
+            self._adopt(self.units)
+        return self.units
+
+    def add_unit_column(self, name: str, description: str, **kwargs: Any) -> VectorData:
+        """Add a column to the units table (created when needed)."""
+        return self._units().add_column(name, description, **kwargs)
+
+    def add_unit(self, **kwargs: Any) -> None:
+        """Add a unit (PyNWB's ``add_unit``: ``spike_times``, ``obs_intervals``, extra columns)."""
+        self._units().add_unit(**kwargs)
+
+    def add_lab_meta_data(self, lab_meta_data: LabMetaData) -> LabMetaData:
+        """Add lab-specific metadata (an extension's LabMetaData) under ``/general``."""
+        return self._add_child("lab_meta_data", lab_meta_data)
+
+    def get_lab_meta_data(self, name: str) -> LabMetaData:
+        """The LabMetaData named ``name``."""
+        return self.lab_meta_data[name]
+
+    # --- every object ---------------------------------------------------------------------------
+    @property
+    def objects(self) -> dict[str, Container]:
+        """Every object of the file by ``object_id`` (PyNWB's ``nwbfile.objects``)."""
+        out: dict[str, Container] = {}
+        for obj in self.all_children():
+            out[obj.object_id] = obj
+            for column in getattr(obj, "columns", {}).values():
+                index = getattr(column, "index", None)
+                if index is not None:
+                    out[index.object_id] = index
+        return out
+
+    def get(self, path: str) -> Container:
+        """The object at ``path`` in the file (``'/processing/behavior/Position'``)."""
+        wanted = "/".join(p for p in path.split("/") if p)
+        stack: list[tuple[Container, str]] = [(self, "")]
+        while stack:
+            obj, at = stack.pop()
+            if at == wanted:
+                return obj
+            for field_name, member in members(obj):
+                value = getattr(obj, field_name)
+                if member.kind is Kind.CHILD and value is not None and value.parent is obj:
+                    stack.append((value, _join(at, member.storage_name(field_name))))
+                elif member.kind is Kind.CHILDREN:
+                    stack.extend((v, _join(at, member.path, v.name)) for v in value.values() if v.parent is obj)
+            for column in getattr(obj, "columns", {}).values():
+                if getattr(column, "index", None) is not None:
+                    stack.append((column.index, _join(at, column.index.name)))
+        raise ContainerNotFoundError(f"{self._label}: no object at {path!r}")
+
+
+def _join(*parts: str) -> str:
+    return "/".join(p.strip("/") for p in parts if p.strip("/"))

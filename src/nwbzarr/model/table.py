@@ -19,6 +19,7 @@ from nwbzarr.model.spec import attribute, child, children, dataset, members
 
 if TYPE_CHECKING:
     import pandas
+    import xarray
 
 __all__ = ["DynamicTable", "DynamicTableRegion", "ElementIdentifiers", "VectorData", "VectorIndex"]
 
@@ -33,6 +34,15 @@ def _as_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     if isinstance(data, list) and data and isinstance(data[0], np.ndarray):
         return np.stack(data) if dtype is None else np.stack(data).astype(dtype, copy=False)
     return np.asarray(data, dtype=dtype)
+
+
+def _rows(column: Data) -> int | None:
+    """Rows of a column built in memory (its index's length when ragged); None while it is in the store."""
+    held = getattr(column, "index", None) or column
+    data = held.__dict__.get("data")
+    if isinstance(data, (list, tuple, np.ndarray)):
+        return len(data)
+    return None
 
 
 class _TypedData(Data):
@@ -136,6 +146,13 @@ class DynamicTableRegion(VectorData):
             self.data = rows
 
 
+def _row(value: Any) -> int:
+    """A row position: an integer (not a bool, a float or a numeric string)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{value!r} is a {type(value).__name__}, not an integer")
+    return int(value)
+
+
 @neurodata_type("hdmf-common")
 class DynamicTable(Container):
     """A table of columns with a row id; ragged columns have a VectorIndex."""
@@ -146,12 +163,19 @@ class DynamicTable(Container):
 
     def _validate(self) -> None:
         super()._validate()
+        lengths = {name: _rows(column) for name, column in self.columns.items()}
         if self.__dict__.get("id") is None:
-            self.id = ElementIdentifiers(name="id")
+            known = {n for n in lengths.values() if n is not None}
+            # columns given without ids: rows are numbered 0..n-1 (as hdmf does)
+            self.id = ElementIdentifiers(name="id", data=list(range(known.pop())) if len(known) == 1 else [])
             self._adopt(self.id)
         for column in self.columns.values():
             if column.index is not None:
                 self._adopt(column.index)
+        rows = _rows(self.id)
+        for name, n in lengths.items():
+            if n is not None and rows is not None and n != rows:
+                raise self._fail(name, f"has {n} rows but the table has {rows} (its id column)")
 
     # --- building -------------------------------------------------------------------------------
     @property
@@ -236,28 +260,46 @@ class DynamicTable(Container):
 
     def create_region(self, name: str, region: Iterable[int] | slice, description: str) -> DynamicTableRegion:
         """A DynamicTableRegion selecting ``region`` (row positions) of this table."""
-        rows = list(range(len(self))[region]) if isinstance(region, slice) else [int(r) for r in region]
+        try:
+            rows = list(range(len(self))[region]) if isinstance(region, slice) else [_row(r) for r in region]
+        except (TypeError, ValueError) as exc:
+            raise self._fail(name, f"region must be row positions (integers) or a slice: {exc}") from None
         return DynamicTableRegion(name=name, data=np.asarray(rows, dtype=np.int64), description=description, table=self)
 
+    def to_xarray(self, *, chunks: Any = None) -> xarray.Dataset:
+        """The columns as a lazy Dataset indexed by row ``id`` (:func:`nwbzarr.labelled.table_to_xarray`)."""
+        from nwbzarr.labelled.table import table_to_xarray
+
+        return table_to_xarray(self, chunks=chunks)
+
     def to_dataframe(self) -> pandas.DataFrame:
-        """A pandas DataFrame indexed by ``id``; ragged cells are lists of tuples (reads every column)."""
+        """A pandas DataFrame indexed by ``id``, as PyNWB builds it (reads every column).
+
+        A ragged cell is the numpy array of its elements (a list of tuples for compound elements such as
+        pixel masks); a ``timeseries`` cell is a list of ``TimeSeriesReference``.
+        """
         from nwbzarr._optional import require
 
         pd = require("pandas", "DynamicTable.to_dataframe()")
         data: dict[str, Any] = {}
         for name, column in self.columns.items():
-            values = column.as_array()
-            if column.index is not None:
-                offsets = column.index.as_array()
-                starts = np.concatenate([[0], offsets[:-1]]).astype(np.int64)
-                data[name] = [
-                    [tuple(x.tolist()) if values.dtype.names else x for x in values[s:e]]
-                    for s, e in zip(starts, offsets, strict=True)
-                ]
-            elif values.ndim > 1:
-                data[name] = list(values)
-            else:
-                data[name] = values
+            data[name] = self._frame_column(column)
         ids = pd.Index(self.id.as_array(), name="id")
         frame: pandas.DataFrame = pd.DataFrame(data, index=ids)
         return frame
+
+    @staticmethod
+    def _frame_column(column: VectorData) -> Any:
+        holds_objects = getattr(column, "RESOLVES_REFERENCES", False)
+        values: Any = list(column.data) if holds_objects else column.as_array()
+        if column.index is None:
+            if holds_objects:
+                return values
+            return list(values) if values.ndim > 1 else values
+        offsets = column.index.as_array().astype(np.int64)
+        starts = np.concatenate([[0], offsets[:-1]]).astype(np.int64)
+        if holds_objects:
+            return [values[s:e] for s, e in zip(starts, offsets, strict=True)]
+        if values.dtype.names:
+            return [[tuple(x.tolist()) for x in values[s:e]] for s, e in zip(starts, offsets, strict=True)]
+        return [values[s:e] for s, e in zip(starts, offsets, strict=True)]

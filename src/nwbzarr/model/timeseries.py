@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from nwbzarr.model.base import NWBDataInterface, neurodata_type
 from nwbzarr.model.spec import attribute, dataset
+
+if TYPE_CHECKING:
+    import xarray
 
 __all__ = ["TimeSeries"]
 
@@ -64,6 +67,12 @@ class TimeSeries(NWBDataInterface):
         """Samples in ``data`` (its first dimension), if it has a shape."""
         shape = getattr(self.data, "shape", None)
         return int(shape[0]) if shape else None
+
+    def to_xarray(self, *, chunks: Any = None, scaled: bool = False) -> xarray.DataArray:
+        """``data`` as a lazy DataArray with a ``time`` coordinate (:func:`nwbzarr.labelled.series_to_xarray`)."""
+        from nwbzarr.labelled.series import series_to_xarray
+
+        return series_to_xarray(self, chunks=chunks, scaled=scaled)
 
     def get_timestamps(self) -> np.ndarray:
         """The time of every sample, from ``timestamps`` or from ``starting_time`` and ``rate``."""
