@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/remote.py                 # 3000 x 512 x 512 uint16 (1.57 GB), as in issue 5
     .venv/bin/python benchmarks/remote.py --frames 300    # quicker
+    .venv/bin/python benchmarks/remote.py --hdf5-only     # issue 12: HDF5 files read where they lie
 
 Every contender is written locally with the writers of ``benchmarks/run.py``, uploaded to a moto S3 server
 on loopback, and read through a counting reverse proxy that adds a per-request latency (20 ms): the proxy
@@ -70,6 +71,7 @@ class Remote:
     frame: Step = field(default_factory=Step)
     trace: Step = field(default_factory=Step)
     mean: Step = field(default_factory=Step)
+    warm: Step = field(default_factory=Step)  # a second open with the disk cache of the first (nwbzarr on HDF5)
     notes: list[str] = field(default_factory=list)
 
 
@@ -230,6 +232,24 @@ def open_hdmf_zarr(url: str, options: dict[str, Any]) -> Reader:
     return Reader(data, lambda: _dask_of(data, unit, lock=False), io.close)
 
 
+#: nwbzarr's disk cache of remote HDF5 metadata: emptied before each cold open (see open_nwbzarr_hdf5)
+CACHE_DIR = Path(tempfile.gettempdir()) / f"nwbzarr-bench-cache-{os.getpid()}"
+
+
+def open_nwbzarr_hdf5(url: str, options: dict[str, Any], *, warm: bool = False) -> Reader:
+    """nwbzarr on the HDF5 file where it lies: ``NWBHDF5IO(url, storage_options=...)``, cold disk cache
+    unless ``warm``."""
+    from nwbzarr import NWBHDF5IO
+    from nwbzarr.backends.hdf5 import index_cache
+
+    if not warm:
+        shutil.rmtree(CACHE_DIR, ignore_errors=True)
+    index_cache.configure(location=CACHE_DIR, enabled=True)
+    io = NWBHDF5IO(url, "r", storage_options=options)
+    data = io.read().acquisition["TwoPhotonSeries"].data
+    return Reader(data, data.to_dask, io.close)
+
+
 def _open_pynwb(fileobj: Any, closers: list[Callable[[], None]]) -> Reader:
     import h5py
     from pynwb import NWBHDF5IO
@@ -352,7 +372,12 @@ def main() -> int:
     parser.add_argument("--no-coalescing", action="store_true", help="skip the subchunk order / coalescing table")
     parser.add_argument("--stock-moto", action="store_true", help="do not patch moto's whole-object ranged GETs")
     parser.add_argument("--output", type=Path, help="write the Markdown report here too")
+    parser.add_argument(
+        "--hdf5-only", action="store_true", help="issue 12: only the HDF5 files, nwbzarr vs PyNWB's remote readers"
+    )
     args = parser.parse_args()
+    if args.hdf5_only:
+        return main_hdf5(args)
 
     movie = make_movie(args)
     raw = movie.nbytes
@@ -706,6 +731,199 @@ def _report(
         lines += _targets(results, conversions, shape, trace_elems)
         lines += ["```"]
     steps = {r.name: {s: getattr(r, s).by_method for s in ("open", "frame", "trace", "mean")} for r in results}
+    lines += ["", "Requests by method:", "", "```", json.dumps(steps, indent=None), "```"]
+    return "\n".join(lines) + "\n"
+
+
+# --- issue 12: HDF5 files read where they lie ------------------------------------------------------
+def main_hdf5(args: argparse.Namespace) -> int:
+    """nwbzarr vs PyNWB + h5py over s3fs and over remfile on the same remote HDF5 files, and the remote
+    HDF5 (S3) -> Zarr (S3) conversion vs hdmf-zarr's export of the same remote file."""
+    movie = make_movie(args)
+    has_remfile = importlib.util.find_spec("remfile") is not None
+    files: list[tuple[str, Callable[[Path], None]]] = [
+        ("PyNWB HDF5 gzip-4", lambda p: write_pynwb_hdf5(movie, p, gzip=True)),
+        ("PyNWB HDF5 (uncompressed)", lambda p: write_pynwb_hdf5(movie, p, gzip=False)),
+    ]
+    results: list[Remote] = []
+    conversions: list[Conversion] = []
+    workdir = Path(tempfile.mkdtemp(prefix="nwbzarr-remote-h5-"))
+    reference_mean = movie.mean(axis=0, dtype=np.float64)
+    try:
+        with ServerProcess(args.latency, stock_moto=args.stock_moto) as proxy:
+            direct = fair_options(proxy.endpoint_url, proxy.options)
+            via_proxy = fair_options(proxy.url, proxy.options)
+            for i, (name, write) in enumerate(files):
+                path = workdir / f"h{i}.nwb"
+                print(f"writing: {name} ...", file=sys.stderr)
+                write(path)
+                stored, layout = array_bytes(path, "hdf5")
+                upload(fresh_fs(direct), path, path.name)
+                url = f"s3://{BUCKET}/{path.name}"
+                readers: list[tuple[str, Callable[[str, dict[str, Any]], Reader]]] = [
+                    (f"{name}, nwbzarr", open_nwbzarr_hdf5),
+                    (f"{name}, PyNWB + s3fs", open_pynwb_s3fs),
+                ]
+                if has_remfile:
+                    readers.append((f"{name}, PyNWB + remfile", open_pynwb_remfile))
+                for label, reader_open in readers:
+                    if label in args.skip:
+                        continue
+                    result = Remote(name=label, stored_bytes=stored, objects=1, layout=layout)
+                    print(f"  reading: {label} ...", file=sys.stderr)
+                    try:
+                        mean = measure_remote(result, reader_open, url, via_proxy, proxy, movie.shape)
+                        if not np.allclose(mean, reference_mean):
+                            result.notes.append("Dask mean differs from the movie's mean")
+                        if reader_open is open_nwbzarr_hdf5:
+                            with measured(proxy, result.warm):
+                                open_nwbzarr_hdf5(url, via_proxy, warm=True).close()
+                    except Exception as exc:  # noqa: BLE001 - one contender's failure is a result, not the end
+                        result.notes.append(f"failed: {type(exc).__name__}: {exc}")
+                        print(f"  FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+                    results.append(result)
+                if i == 0 and not args.no_convert:
+                    conversions = measure_remote_conversion(url, via_proxy, workdir)
+                fresh_fs(direct).rm(f"{BUCKET}/{path.name}")
+                path.unlink()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        shutil.rmtree(CACHE_DIR, ignore_errors=True)
+    report = _report_hdf5(results, conversions, movie, args)
+    print(report)
+    if args.output:
+        args.output.write_text(report)
+    return 0
+
+
+def measure_remote_conversion(url: str, options: dict[str, Any], workdir: Path) -> list[Conversion]:
+    """HDF5 on S3 -> Zarr on S3: ``nwbzarr.convert`` vs hdmf-zarr's export reading through h5py + s3fs."""
+    import h5py
+    from hdmf_zarr import NWBZarrIO as HdmfZarrIO
+    from pynwb import NWBHDF5IO
+
+    from nwbzarr.convert import convert
+
+    def ours(dst: str) -> None:
+        shutil.rmtree(CACHE_DIR, ignore_errors=True)
+        convert(url, dst, storage_options=options, dst_storage_options=options)
+
+    def hdmf_export(dst: str) -> None:
+        """hdmf-zarr 0.14 writes only local stores ("FsspecStore (remote storage) only supports read mode"):
+        it reads the remote file through h5py + s3fs (PyNWB's documented way) into a local folder."""
+        f = fresh_fs(options).open(url, "rb")
+        with (
+            h5py.File(f, "r") as h5,
+            NWBHDF5IO(file=h5, mode="r", load_namespaces=True) as src,
+            HdmfZarrIO(path=dst, mode="w") as out,
+        ):
+            out.export(src_io=src, write_args={"link_data": False})
+
+    out: list[Conversion] = []
+    jobs = [
+        ("nwbzarr convert s3 -> s3 (verified)", ours, f"s3://{BUCKET}/conv.nwb.zarr"),
+        ("hdmf-zarr 0.14 NWBZarrIO.export s3 -> local (it cannot write to S3)", hdmf_export, ""),
+    ]
+    for name, job, target in jobs:
+        dst = target or str(workdir / "hdmf-export.nwb.zarr")
+        result = Conversion(name=name)
+        print(f"converting: {name} ...", file=sys.stderr)
+        try:
+            result.seconds, _ = _timed(lambda: job(dst))  # noqa: B023 - called at once
+            if target:
+                fs = fresh_fs(options)
+                found = fs.find(dst.removeprefix("s3://"), detail=True)
+                result.objects, result.stored_bytes = len(found), sum(int(v["size"]) for v in found.values())
+                fs.rm(dst.removeprefix("s3://"), recursive=True)
+            else:
+                result.stored_bytes, result.objects = _tree_size(Path(dst))
+                shutil.rmtree(dst, ignore_errors=True)
+        except Exception as exc:  # noqa: BLE001 - one converter's failure is a result, not the end
+            result.notes.append(f"failed: {type(exc).__name__}: {exc}")
+            print(f"  FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
+        out.append(result)
+    return out
+
+
+def _report_hdf5(
+    results: list[Remote], conversions: list[Conversion], movie: np.ndarray, args: argparse.Namespace
+) -> str:
+    import importlib.metadata as md
+
+    n, h, w = movie.shape
+    t0 = max(0, min(1000, n - 512))
+    versions = {p: md.version(p) for p in ("nwbzarr", "h5py", "s3fs", "remfile", "hdmf-zarr", "pynwb", "dask", "moto")}
+    lines = [
+        "## Remote HDF5 (issue 12): NWB HDF5 files read where they lie",
+        "",
+        f"Movie: {n} x {h} x {w} uint16 ({movie.nbytes / 1e9:.2f} GB); the same two PyNWB files (gzip-4 frame chunks, "
+        "and uncompressed contiguous), same server, proxy and latency as above. "
+        + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + ".",
+        f"Command: `.venv/bin/python benchmarks/remote.py {' '.join(sys.argv[1:])}`",
+        f"Steps as above (frame = data[{n // 2}], time course = data[{t0}:{min(n, t0 + 512)}, ..32, ..32]); "
+        "nwbzarr opens with an empty disk cache; warm open = a second open with the cache the first left.",
+        "",
+        "| reader | open s | open req | warm open req | frame ms | frame req | frame MB | tc ms | tc req | tc MB "
+        "| Dask mean s | mean req | mean MB |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        warm = str(r.warm.requests) if r.name.endswith("nwbzarr") else "-"
+        lines.append(
+            f"| {r.name} | {r.open.seconds:.2f} | {r.open.requests} | {warm} | {r.frame.seconds * 1e3:.0f} | "
+            f"{r.frame.requests} | {_mb(r.frame.bytes)} | {r.trace.seconds * 1e3:.0f} | {r.trace.requests} | "
+            f"{_mb(r.trace.bytes)} | {r.mean.seconds:.1f} | {r.mean.requests} | {_mb(r.mean.bytes)} |"
+        )
+    if conversions:
+        lines += [
+            "",
+            "HDF5 (S3) -> Zarr (S3), no local copy:",
+            "",
+            "| converter | s | MB/s raw | objects |",
+            "|---|---|---|---|",
+        ]
+        for c in conversions:
+            lines.append(f"| {c.name} | {c.seconds:.1f} | {movie.nbytes / c.seconds / 1e6:.0f} | {c.objects} |")
+    lines += ["", "Issue 12 targets (same run):", "", "```"]
+    for prefix in ("PyNWB HDF5 gzip-4", "PyNWB HDF5 (uncompressed)"):
+        group = [r for r in results if r.name.startswith(prefix + ",") and not r.notes]
+        ours = next((r for r in group if r.name.endswith("nwbzarr")), None)
+        peers = [r for r in group if r is not ours]
+        if ours is None or not peers:
+            continue
+
+        def check(ok: bool, text: str, prefix: str = prefix) -> None:
+            lines.append(f"{'PASS' if ok else 'MISS'}: {prefix}: {text}")
+
+        best_req = min(peers, key=lambda r: r.open.requests)
+        best_open = min(peers, key=lambda r: r.open.seconds)
+        check(
+            ours.open.requests * 4 <= best_req.open.requests,
+            f"open in <= 1/4 of the best peer's requests: {ours.open.requests} vs {best_req.open.requests} "
+            f"({best_req.name})",
+        )
+        check(
+            ours.open.seconds * 3 <= best_open.open.seconds,
+            f"open in <= 1/3 of the best peer's time: {ours.open.seconds:.2f} s vs {best_open.open.seconds:.2f} s",
+        )
+        check(ours.warm.requests <= 2, f"warm open in <= 2 requests: {ours.warm.requests}")
+        check(ours.frame.requests <= 2, f"one frame in <= 2 requests after open: {ours.frame.requests}")
+        for step, label in (("frame", "one frame"), ("trace", "time course"), ("mean", "Dask mean")):
+            best = min(peers, key=lambda r, step=step: float(getattr(r, step).seconds))  # type: ignore[misc]
+            ratio = getattr(best, step).seconds / getattr(ours, step).seconds
+            check(ratio >= 3, f"{label} >= 3x faster than the best peer ({best.name}): {ratio:.1f}x")
+    if len(conversions) == 2 and not (conversions[0].notes or conversions[1].notes):
+        speedup = conversions[1].seconds / conversions[0].seconds
+        lines.append(
+            f"{'PASS' if speedup >= 3 else 'MISS'}: HDF5 (S3) -> Zarr (S3) >= 3x hdmf-zarr's export: {speedup:.1f}x"
+        )
+    lines += ["```"]
+    notes = [f"- {r.name}: {'; '.join(r.notes)}" for r in results if r.notes]
+    notes += [f"- {c.name}: {'; '.join(c.notes)}" for c in conversions if c.notes]
+    if notes:
+        lines += ["", "Notes:", "", *notes]
+    steps = {r.name: {s: getattr(r, s).by_method for s in ("open", "warm", "frame", "trace", "mean")} for r in results}
     lines += ["", "Requests by method:", "", "```", json.dumps(steps, indent=None), "```"]
     return "\n".join(lines) + "\n"
 

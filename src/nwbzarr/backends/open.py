@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from zarr.abc.store import Store
 
@@ -12,15 +12,22 @@ from nwbzarr.abc.backend import Backend
 from nwbzarr.errors import NWBZarrError, StoreNotFoundError
 from nwbzarr.storage import StoreLike, make_store, store_exists
 
-__all__ = ["Format", "detect_format", "open_backend"]
+if TYPE_CHECKING:
+    from nwbzarr.model import NWBFile
+
+__all__ = ["Format", "detect_format", "open_backend", "read_nwb"]
 
 Format = Literal["zarr", "zarr-v2", "hdf5"]
 _HDF5_SUFFIXES = (".nwb", ".h5", ".hdf5", ".hdf")
 _HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"
 
 
-def detect_format(target: StoreLike) -> Format:
-    """What a target is: an existing file or store is sniffed, a new one is named by its suffix."""
+def detect_format(target: StoreLike, *, sniff: bool = False, storage_options: dict[str, Any] | None = None) -> Format:
+    """What a target is: an existing file or store is sniffed, a new one is named by its suffix.
+
+    With ``sniff`` (opening to read), a URL whose suffix tells nothing is sniffed with one ranged read of
+    its first bytes (HDF5's signature, else Zarr).
+    """
     if isinstance(target, Store):
         return "zarr"
     text = os.fspath(target)
@@ -36,9 +43,23 @@ def detect_format(target: StoreLike) -> Format:
                 return "zarr"
             if (path / ".zgroup").exists():
                 return "zarr-v2"
-    if text.rstrip("/").lower().endswith(_HDF5_SUFFIXES):
+    name = text.rstrip("/").lower()
+    if name.endswith(_HDF5_SUFFIXES):
         return "hdf5"
+    if sniff and "://" in text and not text.startswith("file://") and not name.endswith(".zarr"):
+        return _sniff(text, storage_options)
     return "zarr"
+
+
+def _sniff(url: str, storage_options: dict[str, Any] | None) -> Format:
+    """A remote object named by neither suffix: its first 8 bytes (one ranged read) say if it is HDF5."""
+    from nwbzarr.backends.hdf5.remote_source import RemoteSource
+
+    try:
+        head = RemoteSource(url, storage_options).read(0, 8)
+    except (NWBZarrError, OSError):  # a prefix (a Zarr store), or too short for HDF5
+        return "zarr"
+    return "hdf5" if head == _HDF5_MAGIC else "zarr"
 
 
 def open_backend(
@@ -50,14 +71,14 @@ def open_backend(
     allow_pickle: bool = False,
 ) -> Backend:
     """A backend for ``target`` in ``mode``; ``format`` overrides detection."""
-    fmt = format or detect_format(target)
+    fmt = format or detect_format(target, sniff=mode == "r", storage_options=storage_options)
     where = os.fspath(target) if not isinstance(target, Store) else repr(target)
     if fmt == "hdf5":
         from nwbzarr.backends.hdf5 import HDF5Backend
 
-        if storage_options is not None or isinstance(target, Store):
-            raise NWBZarrError(f"{where}: HDF5 files are local paths here (storage_options are not supported)")
-        return HDF5Backend(Path(os.fspath(target)), mode)
+        if isinstance(target, Store):
+            raise NWBZarrError(f"{where}: an HDF5 file is a path or a URL, not a zarr store object")
+        return HDF5Backend(os.fspath(target), mode, storage_options=storage_options)
     if fmt == "zarr-v2":
         if mode != "r":
             raise NWBZarrError(f"{where}: legacy Zarr v2 stores are read-only; convert to v3 with `nwbzarr convert`")
@@ -76,3 +97,18 @@ def open_backend(
 
         raise StoreExistsError(f"{where} already exists (pass overwrite=True / --overwrite to replace it)")
     return ZarrBackend(store, where=where, allow_pickle=allow_pickle)
+
+
+def read_nwb(path_or_url: StoreLike, storage_options: dict[str, Any] | None = None) -> NWBFile:
+    """The NWBFile at ``path_or_url``, whatever it is: Zarr v3, legacy Zarr v2 or HDF5, local or remote.
+
+    As PyNWB's ``read_nwb``: the file stays open while its data are in use (reads are lazy).
+    """
+    from nwbzarr.codec import decode
+
+    backend = open_backend(path_or_url, mode="r", storage_options=storage_options)
+    try:
+        return decode(backend.read_tree())
+    except BaseException:
+        backend.close()
+        raise

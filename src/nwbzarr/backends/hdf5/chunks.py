@@ -13,14 +13,13 @@ from __future__ import annotations
 import itertools
 import math
 import os
-import zlib
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 
+from nwbzarr.backends.hdf5.filters import Pipeline
 from nwbzarr.blocks import overlap
-from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["MIN_CHUNKS", "GzipChunkReader"]
 
@@ -35,9 +34,10 @@ _FILTER_SKIPPED = b"filter skipped"
 class GzipChunkReader:
     """Reads unit-step regions of one chunked, deflate-compressed numeric HDF5 dataset."""
 
-    def __init__(self, dataset: Any, shuffle: bool) -> None:
+    def __init__(self, dataset: Any, shuffle: bool, pipeline: Pipeline) -> None:
         self.dataset = dataset
         self.shuffle = shuffle
+        self.pipeline = pipeline  # the decoder the remote reader uses too
         self.chunks: tuple[int, ...] = tuple(dataset.chunks)
         self.dtype = np.dtype(dataset.dtype)
         self.fill = dataset.fillvalue
@@ -49,9 +49,10 @@ class GzipChunkReader:
             return None
         plist = dataset.id.get_create_plist()
         codes = [plist.get_filter(i)[0] for i in range(plist.get_nfilters())]
-        if codes not in ([_DEFLATE], [_SHUFFLE, _DEFLATE]):
+        pipeline = Pipeline.of(dataset)
+        if codes not in ([_DEFLATE], [_SHUFFLE, _DEFLATE]) or not isinstance(pipeline, Pipeline):
             return None
-        return cls(dataset, shuffle=codes[0] == _SHUFFLE)
+        return cls(dataset, shuffle=codes[0] == _SHUFFLE, pipeline=pipeline)
 
     def read(self, region: tuple[slice, ...]) -> np.ndarray | None:
         """``dataset[region]``, or ``None`` when the region is too small to be worth the threads."""
@@ -87,14 +88,4 @@ class GzipChunkReader:
         if stored is None:
             out[target] = self.fill
             return
-        try:
-            raw = zlib.decompress(stored)
-        except zlib.error as exc:
-            raise InvalidStoreError(f"{self.dataset.name}: chunk at {origin} does not inflate: {exc}") from exc
-        count = math.prod(self.chunks)
-        if len(raw) != count * self.dtype.itemsize:
-            raise InvalidStoreError(f"{self.dataset.name}: chunk at {origin} inflates to {len(raw)} bytes")
-        if self.shuffle and self.dtype.itemsize > 1:  # HDF5's shuffle: byte 0 of every value, then byte 1, ...
-            raw = np.frombuffer(raw, dtype=np.uint8).reshape(self.dtype.itemsize, count).T.tobytes()
-        chunk = np.frombuffer(raw, dtype=self.dtype).reshape(self.chunks)
-        out[target] = chunk[source]
+        out[target] = self.pipeline.decode(stored, 0, origin)[source]  # inflate, un-shuffle: zlib releases the GIL
