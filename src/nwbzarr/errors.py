@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "ContainerNotFoundError",
+    "DestinationError",
     "DuplicateNameError",
     "IncompleteStoreError",
     "InvalidNameError",
@@ -22,6 +23,7 @@ __all__ = [
     "StorageError",
     "StoreExistsError",
     "StoreLockedError",
+    "LockLostError",
     "StoreNotFoundError",
     "UnsafeDataError",
     "ValidationError",
@@ -71,12 +73,21 @@ class StoreLockedError(NWBZarrError, BlockingIOError):
     """Another writer holds the store's write lock: concurrent writes are refused, never interleaved."""
 
 
+class LockLostError(StoreLockedError):
+    """This writer's lock was taken over (its lease expired) or removed: it must not commit over another's work."""
+
+
 class ReadOnlyError(NWBZarrError, PermissionError):
     """A write attempted through an IO opened in mode ``r``."""
 
 
 class InvalidStoreError(NWBZarrError, ValueError):
     """The store exists but is not an NWB file nwbzarr can read; the message names the node."""
+
+
+class DestinationError(InvalidStoreError):
+    """A write destination refused before anything is touched: it is (or holds, or lies in) the source,
+    it is a folder or file that is not an NWB file of that format, or its name gives no NWB format."""
 
 
 class LegacyStoreError(InvalidStoreError):

@@ -14,7 +14,7 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["CountingProxy"]
+__all__ = ["ConditionalStrippingProxy", "CountingProxy"]
 
 _HOP_BY_HOP = {
     "connection",
@@ -70,6 +70,10 @@ class CountingProxy:
         connection, a number of seconds stalls before forwarding; ``None`` just forwards."""
         return None
 
+    def forward_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        """The request headers sent upstream (a subclass can drop some)."""
+        return headers
+
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         proxy = self
 
@@ -105,7 +109,7 @@ class CountingProxy:
                     return
                 upstream = http.client.HTTPConnection(*proxy.target, timeout=60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() not in _HOP_BY_HOP}
-                upstream.request(self.command, self.path, body=body, headers=headers)
+                upstream.request(self.command, self.path, body=body, headers=proxy.forward_headers(headers))
                 response = upstream.getresponse()
                 payload = response.read()
                 self.send_response(response.status, response.reason)
@@ -125,3 +129,10 @@ class CountingProxy:
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 
         return Handler
+
+
+class ConditionalStrippingProxy(CountingProxy):
+    """An S3-compatible server that ignores conditional writes: ``If-None-Match``/``If-Match`` never arrive."""
+
+    def forward_headers(self, headers: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in headers.items() if k.lower() not in ("if-none-match", "if-match")}

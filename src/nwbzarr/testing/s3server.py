@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nwbzarr._optional import require
+from nwbzarr.testing.atomic_moto import make_conditional_writes_atomic
 
 __all__ = ["S3TestServer", "loopback_environment"]
 
@@ -43,6 +44,7 @@ class S3TestServer:
     def start(self) -> S3TestServer:
         moto_server = require("moto.server", "the S3 test server (pip install 'moto[server]')")
         loopback_environment()
+        make_conditional_writes_atomic()  # as on S3: a conditional put is checked and written in one step
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request on the console
         self._server = moto_server.ThreadedMotoServer(ip_address=self.host, port=self.port, verbose=False)
         self._server.start()

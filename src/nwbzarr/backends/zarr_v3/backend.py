@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import warnings
 from pathlib import Path
@@ -15,17 +16,21 @@ from zarr.storage import LocalStore
 
 from nwbzarr.abc.backend import Backend, Capabilities
 from nwbzarr.backends.zarr_v2.reader import read_v2_tree
-from nwbzarr.backends.zarr_v3.lock import LOCK_KEY, write_lock
+from nwbzarr.backends.zarr_v3.attributes import NonFinite
+from nwbzarr.backends.zarr_v3.lock import LOCK_KEY, LOCK_PREFIX, Held, write_lock
 from nwbzarr.backends.zarr_v3.manifest import (
     MANIFEST_KEY,
     CheckedStore,
     ManifestStore,
     RootCapture,
+    State,
     check_complete,
     checksum,
     clear_journal,
+    commit_state,
+    manifest_objects,
+    manifest_version,
     read_manifest,
-    write_state,
 )
 from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.recovery import interrupted, recover
@@ -34,6 +39,8 @@ from nwbzarr.errors import (
     IncompleteStoreError,
     InvalidStoreError,
     LegacyStoreError,
+    LockLostError,
+    NWBZarrError,
     ReadOnlyError,
     StorageError,
     StoreLockedError,
@@ -51,11 +58,16 @@ class ZarrBackend(Backend):
 
     capabilities = Capabilities(writable=True, appendable=True, remote=True, sharding=True)
 
-    def __init__(self, store: Store, *, where: str, allow_pickle: bool = False) -> None:
+    def __init__(
+        self, store: Store, *, where: str, allow_pickle: bool = False, nonfinite: NonFinite = "strict"
+    ) -> None:
         self.store = store
+        self.nonfinite: NonFinite = nonfinite  # how NaN/infinite attributes are written (attributes.NonFinite)
         self.where = where
         self.allow_pickle = allow_pickle  # only for legacy v2 stores read through this backend
         self._root: zarr.Group | None = None
+        self._held: Held | None = None  # the write lock, while a write holds it
+        self._version: str | None = None  # the manifest's version as this writer last wrote it
 
     def _open_root(self) -> zarr.Group:
         if self._root is None:
@@ -65,8 +77,11 @@ class ZarrBackend(Backend):
                 manifest = None
             check_complete(manifest, self.where)
             store: Store = self.store
-            if manifest is not None and manifest.get("state") == "complete" and self.store.read_only:
-                store = CheckedStore(self.store, frozenset(manifest.get("objects") or ()))
+            if manifest is not None:  # every mode: lost or changed objects (the root first) are errors, never fill
+                objects = manifest_objects(manifest, MANIFEST_KEY)
+                if manifest.get("state") == "committing":  # until the commit ends, the old root is as legal as the new
+                    objects = {key: entry for key, entry in objects.items() if key != "zarr.json"}
+                store = CheckedStore(self.store, objects)
             try:
                 root = zarr.open_group(
                     store,
@@ -87,6 +102,8 @@ class ZarrBackend(Backend):
                         "reader or upgrade it with `nwbzarr convert`"
                     ) from None
                 raise StoreNotFoundError(f"{self.where}: no NWB Zarr store here") from None
+            except NWBZarrError:  # the checked store names the damaged object (e.g. an edited root zarr.json)
+                raise
             except OSError as exc:
                 raise StorageError(f"{self.where}: cannot read the store: {exc}") from exc
             except (ValueError, KeyError, TypeError, OverflowError) as exc:
@@ -118,8 +135,49 @@ class ZarrBackend(Backend):
     def write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
         if self.store.read_only:
             raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'w', 'w-' or 'a' to write")
-        with write_lock(self.store, self.where):
-            self._write_tree(tree, append=append, progress=progress)
+        existed = True
+        try:
+            with write_lock(self.store, self.where) as self._held:
+                existed = self._holds_a_store()
+                try:
+                    self._write_tree(tree, append=append, progress=progress)
+                except LockLostError:  # another writer owns the store now: touch nothing of its work
+                    raise
+                except BaseException:
+                    self._undo(append=append, existed=existed)  # still holding the lock: nobody else is writing
+                    raise
+        except BaseException:
+            if not existed and isinstance(self.store, LocalStore):  # the folder this attempt made, if empty now
+                with contextlib.suppress(OSError):
+                    Path(self.store.root).rmdir()
+            raise
+
+    def _holds_a_store(self) -> bool:
+        """Whether the store held a file (complete or not) before this write: its lock aside, anything of it."""
+        return any(_holds(self.store, key) for key in ("zarr.json", MANIFEST_KEY, ".zgroup"))
+
+    def _undo(self, *, append: bool, existed: bool) -> None:
+        """After a failed write (the lock held): remove what this attempt created, and only that.
+
+        A failed append is rolled back at once (:mod:`.recovery`), so the store is its last complete state
+        again. A failed write into a new store removes all it wrote. A failed overwrite of an existing
+        store keeps the manifest that marked it ``"writing"`` before the old content was cleared: the old
+        file is gone from that moment, and the store reads as incomplete (``IncompleteStoreError``), not as
+        the old file with holes in it, nor as nothing. If undoing fails too, the next writer repairs it.
+        """
+        try:
+            if append:
+                recover(self.store, self.where)
+            elif existed:
+                manifest = read_manifest(self.store)
+                if manifest is not None and manifest.get("state") == "writing":
+                    self._clear(keep={MANIFEST_KEY})
+            else:
+                self._clear(keep=set())
+        except (OSError, NWBZarrError):
+            pass
+        finally:
+            self._root = None
 
     def _write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
         if append:
@@ -128,12 +186,12 @@ class ZarrBackend(Backend):
             existing = set()
             # mark the store unfinished before anything of the old content goes: a writer killed while
             # clearing leaves a store that reads as incomplete, never as the old file with holes in it
-            started = write_state(self.store, "writing")
-            self._clear(keep={LOCK_KEY, MANIFEST_KEY})
+            started = self._put_state("writing", start=True)
+            self._clear(keep={MANIFEST_KEY})
             recorder = ManifestStore(self.store)
             root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
         progress.set_total(payload_bytes(tree))
-        TreeWriter(root, existing=existing, progress=progress).write(tree)
+        TreeWriter(root, existing=existing, progress=progress, nonfinite=self.nonfinite).write(tree)
         self._finish(recorder, started)
 
     def _begin_append(self) -> tuple[set[str], dict[str, Any], ManifestStore, zarr.Group]:
@@ -146,7 +204,7 @@ class ZarrBackend(Backend):
         self._root = None  # the repair may have changed what the cached root shows
         check_complete(previous, self.where)
         existing = self.existing_paths()
-        started = write_state(self.store, "appending", previous=previous)
+        started = self._put_state("appending", start=True, previous=previous)
         recorder = ManifestStore(self.store, (previous or {}).get("objects"))
         return existing, started, recorder, zarr.open_group(recorder, mode="r+", zarr_format=3)
 
@@ -158,8 +216,14 @@ class ZarrBackend(Backend):
         """
         if self.store.read_only:
             raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'a' to append")
-        with write_lock(self.store, self.where):
-            return self._append_rows(appends, progress=progress)
+        with write_lock(self.store, self.where) as self._held:
+            try:
+                return self._append_rows(appends, progress=progress)
+            except LockLostError:
+                raise
+            except BaseException:
+                self._undo(append=True, existed=True)
+                raise
 
     def _append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
         _, started, recorder, root = self._begin_append()
@@ -182,12 +246,35 @@ class ZarrBackend(Backend):
             zarr.consolidate_metadata(capture, zarr_format=3)
         root = capture.captured()
         objects = {**recorder.objects, "zarr.json": checksum(root)}
-        committing = write_state(self.store, "committing", objects=objects, previous=started, root=root)
+        committing = self._put_state("committing", objects=objects, previous=started, root=root)
         prototype = default_buffer_prototype()
         sync(self.store.set("zarr.json", prototype.buffer.from_bytes(root)))  # readers see the new state now
         sync(clear_journal(self.store))
-        write_state(self.store, "complete", objects=objects, previous=committing)
+        self._put_state("complete", objects=objects, previous=committing)
         self._root = None
+
+    def _put_state(
+        self,
+        state: State,
+        *,
+        start: bool = False,
+        objects: dict[str, Any] | None = None,
+        previous: dict[str, Any] | None = None,
+        root: bytes | None = None,
+    ) -> dict[str, Any]:
+        """Move the manifest to ``state`` with a compare-and-swap on the version this writer last saw.
+
+        ``start``: the first state of a write, replacing the manifest as it is now (read under the lock). A
+        writer that lost its lock (its lease expired and another writer took over) is refused here, before
+        it writes anything of the commit: :class:`~nwbzarr.errors.LockLostError`.
+        """
+        if self._held is not None:
+            self._held.check(self.where)
+        expected = manifest_version(self.store) if start else self._version
+        manifest, self._version = commit_state(
+            self.store, state, expected, self.where, objects=objects, previous=previous, root=root
+        )
+        return manifest
 
     def recover(self) -> None:
         """Roll an interrupted append back (or its commit forward); see :mod:`.recovery`."""
@@ -201,27 +288,28 @@ class ZarrBackend(Backend):
         self._root = None
 
     def _clear(self, *, keep: set[str]) -> None:
-        """Remove everything in the store but ``keep`` (the lock and manifest of the write that clears it)."""
+        """Remove everything in the store but ``keep`` and the objects of the lock (the writer holds it)."""
         if isinstance(self.store, LocalStore):
             root = Path(self.store.root)
             for child in root.iterdir() if root.is_dir() else ():
-                if child.name not in keep:
-                    shutil.rmtree(child) if child.is_dir() else child.unlink()
+                if child.name not in keep and not child.name.startswith(LOCK_PREFIX):
+                    shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         elif self.store.supports_deletes:
 
             async def _delete_all() -> None:
                 async for key in self.store.list():
-                    if key not in keep:
+                    if key not in keep and not key.startswith(LOCK_PREFIX):
                         await self.store.delete(key)
 
             sync(_delete_all())
         self._root = None
 
     def discard(self) -> None:
-        if isinstance(self.store, LocalStore):
-            shutil.rmtree(self.store.root, ignore_errors=True)
-        elif self.store.supports_deletes:
-            sync(self.store.clear())
+        """Nothing to do: a failed write undoes its own attempt while it still holds the lock (see ``_undo``).
+
+        Removing anything here, after the lock is gone or when the write was refused, could delete a
+        store this writer never made, or the work of the writer that holds the lock.
+        """
         self._root = None
 
     def close(self) -> None:

@@ -2,7 +2,7 @@
 
 A writer puts ``nwbzarr.json`` at the store root before it writes anything (``"state": "writing"``, or
 ``"appending"``), and, once every object is written, commits in three steps: the manifest becomes
-``"committing"`` (the CRC-32 and size of every object, and the new consolidated root document), then the
+``"committing"`` (the size and CRC-32 of every object, and the new consolidated root document), then the
 consolidated root ``zarr.json`` is written (readers see the new state from here on), then the manifest
 becomes ``"complete"``. Readers refuse a store whose first write never finished; an interrupted append
 still shows its last complete state, because its consolidated metadata was not replaced. Before an
@@ -10,6 +10,10 @@ append overwrites an object of the last complete state it journals it (``nwbzarr
 and for metadata documents their old bytes), so that the next writer can roll the store back exactly
 (see :mod:`~nwbzarr.backends.zarr_v3.recovery`). ``verify`` re-reads every object and checks it
 against the manifest. Stores written by other tools have no manifest and read as usual.
+
+An object's entry is ``[size, crc32]``; a shard written by nwbzarr's shard writer also records its
+index, ``[size, crc32, index_bytes, index_crc32]``, so that a ranged read (which fetches the index from
+the shard's tail) can tell a shard swapped for another of the same array.
 """
 
 from __future__ import annotations
@@ -22,13 +26,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from zarr.abc.store import ByteRequest, Store
+import numpy as np
+from zarr.abc.store import ByteRequest, RangeByteRequest, Store, SuffixByteRequest
 from zarr.core.buffer import Buffer, BufferPrototype, default_buffer_prototype
 from zarr.core.sync import sync
 from zarr.storage import WrapperStore
 
-from nwbzarr.backends.zarr_v3.lock import LOCK_KEY
-from nwbzarr.errors import IncompleteStoreError, InvalidStoreError
+from nwbzarr.backends.zarr_v3.lock import LOCK_PREFIX
+from nwbzarr.errors import IncompleteStoreError, InvalidStoreError, LockLostError
+from nwbzarr.storage import conditional
+from nwbzarr.storage.jsonlimits import parse_json
+from nwbzarr.storage.keys import check_store_key
 
 __all__ = [
     "JOURNAL_PREFIX",
@@ -37,56 +45,105 @@ __all__ = [
     "ManifestStore",
     "check_complete",
     "RootCapture",
+    "State",
     "checksum",
     "clear_journal",
+    "commit_state",
+    "entry_problem",
     "is_bookkeeping",
+    "journal_key",
+    "manifest_objects",
+    "manifest_version",
+    "new_state",
     "read_manifest",
+    "renewed",
     "write_state",
 ]
 
 MANIFEST_KEY = "nwbzarr.json"
 JOURNAL_PREFIX = "nwbzarr.journal/"
 State = Literal["writing", "appending", "committing", "complete"]
+Entry = list[int]
 
 
-def checksum(data: bytes) -> list[int]:
-    """An object's manifest entry: ``[size, crc32]``."""
-    return [len(data), zlib.crc32(data)]
+def checksum(data: bytes, index_bytes: int | None = None) -> Entry:
+    """An object's manifest entry: ``[size, crc32]``, plus ``[index_bytes, crc32 of them]`` for a shard."""
+    entry = [len(data), zlib.crc32(data)]
+    if index_bytes is not None and 0 < index_bytes <= len(data):
+        entry += [index_bytes, zlib.crc32(data[-index_bytes:])]
+    return entry
 
 
-def _journal_key(key: str) -> str:
+def renewed(entry: Entry | None, data: bytes) -> Entry:
+    """The entry of an object rewritten in place (a shard keeps recording its index)."""
+    return checksum(data, entry[2] if entry is not None and len(entry) == 4 else None)
+
+
+def entry_problem(entry: Entry, data: bytes | np.ndarray, byte_range: ByteRequest | None) -> str | None:
+    """What is wrong with ``data`` (read with ``byte_range``) by the manifest's ``entry``, or None.
+
+    A whole object is checked by size and CRC-32; a read of a shard's index (a suffix or range that is
+    exactly its tail) by the index's CRC-32. Other ranged reads cannot be checked here (their chunks
+    carry their own CRC-32C).
+    """
+    if byte_range is None:
+        if len(data) != entry[0]:
+            return f"{len(data)} bytes, the writer stored {entry[0]}"
+        if zlib.crc32(data) != entry[1]:
+            return "its checksum does not match the manifest (the bytes changed, or it was swapped for another object)"
+        return None
+    if len(entry) != 4:
+        return None
+    size, _, index_bytes, index_crc = entry
+    tail = (isinstance(byte_range, SuffixByteRequest) and byte_range.suffix == index_bytes) or (
+        isinstance(byte_range, RangeByteRequest) and (byte_range.start, byte_range.end) == (size - index_bytes, size)
+    )
+    if tail and zlib.crc32(data) != index_crc:
+        return "the checksum of its index does not match the manifest (the shard changed, or was swapped for another)"
+    return None
+
+
+def journal_key(key: str) -> str:
+    """Where an append journals ``key`` before it first overwrites it."""
     return JOURNAL_PREFIX + hashlib.sha1(key.encode(), usedforsecurity=False).hexdigest()
 
 
 def is_bookkeeping(key: str) -> bool:
-    """nwbzarr's own objects (manifest, lock, journal), which are not part of the file."""
-    return key in (MANIFEST_KEY, LOCK_KEY) or key.startswith(JOURNAL_PREFIX)
+    """nwbzarr's own objects (manifest, lock and takeover claim, journal), which are not part of the file."""
+    return key == MANIFEST_KEY or key.startswith(LOCK_PREFIX) or key.startswith(JOURNAL_PREFIX)
+
+
+def _lost(key: str, action: str) -> IncompleteStoreError:
+    return IncompleteStoreError(
+        f"{key}: written by nwbzarr but missing now; {action} (run `nwbzarr verify` to list every lost object)"
+    )
 
 
 @dataclass
 class _Record:
     """Shared by every copy zarr makes of a ManifestStore."""
 
-    objects: dict[str, list[int]]
+    objects: dict[str, Entry]
     last_complete: frozenset[str]  # objects an append must journal before it overwrites them
     journaled: set[str] = field(default_factory=set)
+    index_bytes: dict[str, int] = field(default_factory=dict)  # shards about to be set: their index size
 
 
 class ManifestStore(WrapperStore[Store]):
     """Records the size and CRC-32 of every object set through it; journals what an append overwrites.
 
     ``objects`` is the last complete state's list when appending (``None`` for a new store); every
-    object of it is journaled before its first overwrite.
+    object of it is journaled before its first overwrite. Reads through it are checked against the
+    record: an append (or the shard writer's read-update) that meets a lost or changed object raises
+    instead of rewriting it from fill values.
     """
 
-    def __init__(
-        self, store: Store, objects: dict[str, list[int]] | None = None, *, record: _Record | None = None
-    ) -> None:
+    def __init__(self, store: Store, objects: dict[str, Entry] | None = None, *, record: _Record | None = None) -> None:
         super().__init__(store)
         self.record = record or _Record(dict(objects or {}), frozenset(objects or ()))
 
     @property
-    def objects(self) -> dict[str, list[int]]:
+    def objects(self) -> dict[str, Entry]:
         return self.record.objects
 
     def _with_store(self, store: Store) -> ManifestStore:
@@ -97,9 +154,13 @@ class ManifestStore(WrapperStore[Store]):
         """The store underneath, for writers in other processes (they report checksums with :meth:`add`)."""
         return self._store
 
-    def add(self, objects: dict[str, list[int]]) -> None:
+    def add(self, objects: dict[str, Entry]) -> None:
         """Record objects written around this store (new objects only: nothing to journal)."""
         self.record.objects.update(objects)
+
+    def expect_shard(self, key: str, index_bytes: int) -> None:
+        """The next set of ``key`` is a shard whose last ``index_bytes`` are its index (recorded too)."""
+        self.record.index_bytes[key] = index_bytes
 
     async def set(self, key: str, value: Buffer) -> None:
         data = value.to_bytes()
@@ -109,7 +170,7 @@ class ManifestStore(WrapperStore[Store]):
         if key in self.record.last_complete and key not in self.record.journaled:
             self.record.journaled.add(key)
             await self._journal(key)
-        self.record.objects[key] = checksum(data)
+        self.record.objects[key] = checksum(data, self.record.index_bytes.pop(key, None))
         await self._store.set(key, value)
 
     async def _journal(self, key: str) -> None:
@@ -118,10 +179,24 @@ class ManifestStore(WrapperStore[Store]):
             buffer = await self._store.get(key, prototype=default_buffer_prototype())
             old = buffer.to_bytes().decode() if buffer is not None else None
         entry = json.dumps({"key": key, "old": old}).encode()
-        await self._store.set(_journal_key(key), default_buffer_prototype().buffer.from_bytes(entry))
+        await self._store.set(journal_key(key), default_buffer_prototype().buffer.from_bytes(entry))
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
-        return await self._store.get(key, prototype, byte_range)
+        value = await self._store.get(key, prototype, byte_range)
+        entry = self.record.objects.get(key)
+        if entry is None:
+            return value
+        if value is None:
+            raise _lost(key, "nwbzarr refuses to rewrite it from fill values")
+        problem = entry_problem(entry, value.as_numpy_array(), byte_range)
+        if problem is not None:
+            raise InvalidStoreError(f"{key}: {problem}; nwbzarr refuses to write over it (run `nwbzarr verify`)")
+        return value
+
+    async def get_partial_values(
+        self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
+    ) -> list[Buffer | None]:
+        return [await self.get(key, prototype, byte_range) for key, byte_range in key_ranges]
 
     async def delete(self, key: str) -> None:
         self.record.objects.pop(key, None)
@@ -165,52 +240,99 @@ async def clear_journal(store: Store) -> None:
 
 
 class CheckedStore(WrapperStore[Store]):
-    """Reads that know which objects the writer stored: a missing one is an error, not fill values.
+    """Reads checked against the manifest: a lost object is an error, a changed one too, never fill values.
 
     Zarr reads an absent chunk as the fill value; for a store with a manifest, an object the writer
-    stored that is gone now means damage, and reading it raises :class:`IncompleteStoreError`.
+    stored that is gone now means damage, and reading it raises :class:`IncompleteStoreError`. A whole
+    object read (a metadata document, a chunk, a whole shard) is checked by size and CRC-32, and a
+    shard's index by its own CRC-32 (:func:`entry_problem`). An object that an append is rewriting
+    right now (it is in the journal) or that a newer commit lists with these bytes is accepted: readers
+    never wait for writers.
     """
 
-    def __init__(self, store: Store, expected: frozenset[str]) -> None:
+    def __init__(self, store: Store, objects: dict[str, Entry]) -> None:
         super().__init__(store)
-        self.expected = expected
+        self.objects = objects  # shared by zarr's copies; replaced in place when a newer commit is seen
 
     def _with_store(self, store: Store) -> CheckedStore:
-        return type(self)(store, self.expected)
+        return type(self)(store, self.objects)
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
         value = await self._store.get(key, prototype, byte_range)
-        if value is None and key in self.expected:
-            raise IncompleteStoreError(f"{key}: written by nwbzarr but missing now (run `nwbzarr verify`)")
+        entry = self.objects.get(key)
+        if entry is None:
+            return value
+        if value is None:
+            raise _lost(key, "reading it would give fill values instead of the data")
+        data = value.as_numpy_array()  # the bytes as they are, not a copy (a whole shard can be 64 MiB)
+        problem = entry_problem(entry, data, byte_range)
+        if problem is not None and not await self._rewritten(key, data, byte_range):
+            hint = (
+                f"; if another tool edited the store on purpose, remove {MANIFEST_KEY} to read it unchecked"
+                if key == "zarr.json"
+                else ""
+            )
+            raise InvalidStoreError(f"{key}: {problem} (run `nwbzarr verify`){hint}")
         return value
+
+    async def _rewritten(self, key: str, data: np.ndarray, byte_range: ByteRequest | None) -> bool:
+        """Whether ``key`` changed legitimately since the manifest was read: an append is rewriting it
+        (journaled), or a later commit lists exactly these bytes (then its list is used from now on)."""
+        if await self._store.exists(journal_key(key)):
+            return True
+        newer = await _get_json(self._store, MANIFEST_KEY)
+        objects = manifest_objects(newer, MANIFEST_KEY) if newer is not None else {}
+        entry = objects.get(key)
+        if entry is None or entry == self.objects.get(key) or entry_problem(entry, data, byte_range) is not None:
+            return False
+        self.objects.clear()
+        self.objects.update(objects)
+        return True
 
     async def get_partial_values(
         self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
     ) -> list[Buffer | None]:
-        key_ranges = list(key_ranges)
-        values = await self._store.get_partial_values(prototype, key_ranges)
-        for (key, _), value in zip(key_ranges, values, strict=True):
-            if value is None and key in self.expected:
-                raise IncompleteStoreError(f"{key}: written by nwbzarr but missing now (run `nwbzarr verify`)")
-        return values
+        return [await self.get(key, prototype, byte_range) for key, byte_range in key_ranges]
 
 
 async def _get_json(store: Store, key: str) -> dict[str, Any] | None:
     buffer = await store.get(key, prototype=default_buffer_prototype())
     if buffer is None:
         return None
-    try:
-        value = json.loads(buffer.to_bytes())
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InvalidStoreError(f"{key}: the write manifest is not valid JSON ({exc})") from exc
+    value = parse_json(buffer.to_bytes(), what=f"{key}: the write manifest")  # bounded size and depth
     if not isinstance(value, dict):
         raise InvalidStoreError(f"{key}: the write manifest is not a JSON object")
     return value
 
 
+def manifest_objects(manifest: dict[str, Any], where: str) -> dict[str, Entry]:
+    """The manifest's ``objects`` (``{key: [size, crc32(, index_bytes, index_crc32)]}``), checked."""
+    objects = manifest.get("objects")
+    if objects is None:
+        return {}
+    if not isinstance(objects, dict):
+        raise InvalidStoreError(
+            f"{where}: the manifest field 'objects' is a {type(objects).__name__}, not an object of key: entry"
+        )
+    for key, entry in objects.items():
+        check_store_key(key, what=f"{where}: manifest entry")  # verify and recovery read and write these keys
+        if (
+            not isinstance(entry, list)
+            or len(entry) not in (2, 4)
+            or not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in entry)
+        ):
+            raise InvalidStoreError(
+                f"{where}: the manifest entry of {key!r} is {entry!r}, not [size, crc32] (or a shard's 4 numbers)"
+            )
+    return objects
+
+
 def read_manifest(store: Store) -> dict[str, Any] | None:
-    """The manifest, or ``None`` for a store written by another tool."""
-    return sync(_get_json(store, MANIFEST_KEY))
+    """The manifest (its ``objects`` checked), or ``None`` for a store written by another tool."""
+    manifest = sync(_get_json(store, MANIFEST_KEY))
+    if manifest is not None:
+        manifest_objects(manifest, MANIFEST_KEY)
+    return manifest
 
 
 def check_complete(manifest: dict[str, Any] | None, where: str) -> None:
@@ -219,21 +341,20 @@ def check_complete(manifest: dict[str, Any] | None, where: str) -> None:
         return
     started = manifest.get("started", "an unknown time")
     raise IncompleteStoreError(
-        f"{where} is incomplete: a write started at {started} never finished (the writer was interrupted). "
-        f"Write it again with mode 'w' (or convert with overwrite, `nwbzarr convert --overwrite`) to replace it, "
-        "or delete the store"
+        f"{where} is incomplete: a write started at {started} never finished (the writer was interrupted "
+        "or failed). Write it again with mode 'w' (or convert with overwrite, `nwbzarr convert --overwrite`) "
+        "to replace it, or delete the store"
     )
 
 
-def write_state(
-    store: Store,
+def new_state(
     state: State,
-    objects: dict[str, list[int]] | None = None,
+    objects: dict[str, Entry] | None = None,
     previous: dict[str, Any] | None = None,
     *,
     root: bytes | None = None,
 ) -> dict[str, Any]:
-    """Put the manifest; ``committing`` and ``complete`` carry every object's ``[size, crc32]``.
+    """The manifest of ``state``; ``committing`` and ``complete`` carry every object's entry.
 
     ``whole`` says the list covers every object of the store (nwbzarr wrote it from the start), which
     lets a rollback delete what an interrupted append left behind; ``root`` (``committing`` only) is the
@@ -255,6 +376,51 @@ def write_state(
         manifest["started"] = now
         if previous is not None and "objects" in previous:
             manifest["objects"] = previous["objects"]  # an interrupted append keeps the last complete list
+    return manifest
+
+
+def write_state(
+    store: Store,
+    state: State,
+    objects: dict[str, Entry] | None = None,
+    previous: dict[str, Any] | None = None,
+    *,
+    root: bytes | None = None,
+) -> dict[str, Any]:
+    """Put the manifest unconditionally (recovery, which holds the lock); see :func:`new_state`."""
+    manifest = new_state(state, objects, previous, root=root)
     data = json.dumps(manifest, separators=(",", ":")).encode()
     sync(store.set(MANIFEST_KEY, default_buffer_prototype().buffer.from_bytes(data)))
     return manifest
+
+
+def manifest_version(store: Store) -> str | None:
+    """The version (ETag on S3) of the manifest now in the store, None if it has none: what a commit replaces."""
+    current = conditional.read_versioned(store, MANIFEST_KEY)
+    return None if current is None else current.version
+
+
+def commit_state(
+    store: Store,
+    state: State,
+    version: str | None,
+    where: str,
+    objects: dict[str, Entry] | None = None,
+    previous: dict[str, Any] | None = None,
+    *,
+    root: bytes | None = None,
+) -> tuple[dict[str, Any], str]:
+    """Put the manifest only if it still has ``version`` (compare-and-swap): the manifest and its new version.
+
+    A writer whose manifest was replaced meanwhile (it lost its lock, and another writer started) gets
+    :class:`LockLostError` and writes nothing over the other's work.
+    """
+    manifest = new_state(state, objects, previous, root=root)
+    data = json.dumps(manifest, separators=(",", ":")).encode()
+    new_version = conditional.replace_if_version(store, MANIFEST_KEY, data, version)
+    if new_version is None:
+        raise LockLostError(
+            f"{where}: {MANIFEST_KEY} changed since this writer last wrote it (another writer took the store "
+            f"over); the {state!r} state is not written, so nothing of the other writer's work is overwritten"
+        )
+    return manifest, new_version

@@ -1,0 +1,261 @@
+"""Conditional writes: create-only and compare-and-swap puts, so that a lock and a commit cannot be torn.
+
+Each object read here comes with a *version*: the ETag on S3, the SHA-256 of the bytes elsewhere. A
+put or delete conditioned on a version happens only if the object still has it.
+
+- S3 (an ``FsspecStore`` over s3fs): ``If-None-Match: *`` and ``If-Match: <etag>`` on PutObject and
+  DeleteObject, one request each, atomic on the server. Whether the server honours them is probed once
+  per bucket (an S3-compatible server may ignore the headers); if it does not, a
+  :class:`ConditionalWritesWarning` says so and the calls fall back to check-then-put.
+- Local disk: create-only is an exclusive hard link (atomic); compare-and-swap is check-then-replace
+  (the window is microseconds, and only a writer that already lost its lock can be in it).
+- ``MemoryStore``: every call is atomic under one lock of this process.
+- Any other store: check-then-put, as nwbzarr did before conditional writes.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import threading
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from zarr.abc.store import Store
+from zarr.core.buffer import default_buffer_prototype
+from zarr.core.sync import sync
+from zarr.storage import FsspecStore, LocalStore, MemoryStore
+
+__all__ = [
+    "PROBE_PREFIX",
+    "ConditionalWritesWarning",
+    "Versioned",
+    "create_only",
+    "delete_if_version",
+    "is_atomic",
+    "read_versioned",
+    "replace_if_version",
+]
+
+#: probe objects (they start with the lock prefix, so a writer's clear leaves them to their prober)
+PROBE_PREFIX = "nwbzarr.lock.probe."
+
+_memory_lock = threading.Lock()
+_probed: dict[tuple[str, str], bool] = {}
+_probe_lock = threading.Lock()
+
+
+class ConditionalWritesWarning(UserWarning):
+    """The store ignores conditional writes: nwbzarr's lock and commit fall back to check-then-put."""
+
+
+@dataclass(frozen=True)
+class Versioned:
+    """An object's bytes and the version a conditional write can name."""
+
+    data: bytes
+    version: str
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _s3(store: Store) -> Any | None:
+    """The s3fs filesystem under ``store``, or None."""
+    if isinstance(store, FsspecStore) and "s3" in (getattr(store.fs, "protocol", None) or ()):
+        return store.fs
+    return None
+
+
+def _s3_key(store: FsspecStore, key: str) -> tuple[str, str]:
+    bucket, path, _ = store.fs.split_path(f"{store.path}/{key}")
+    return bucket, path
+
+
+def _precondition_failed(exc: OSError) -> bool:
+    """A 412 (or a 409 conflict) from S3; s3fs surfaces it as FileExistsError or OSError(EINVAL)."""
+    if isinstance(exc, FileExistsError):
+        return True
+    response = getattr(exc.__cause__, "response", None)
+    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
+    return code in ("PreconditionFailed", "ConditionalRequestConflict") or (
+        exc.errno == errno.EINVAL and "pre-condition" in str(exc)
+    )
+
+
+async def _s3_get(store: FsspecStore, key: str) -> Versioned | None:
+    bucket, path = _s3_key(store, key)
+    try:
+        response = await store.fs._call_s3("get_object", Bucket=bucket, Key=path)
+    except FileNotFoundError:
+        return None
+    data = await response["Body"].read()
+    return Versioned(bytes(data), str(response["ETag"]))
+
+
+async def _s3_put(store: FsspecStore, key: str, data: bytes, **condition: str) -> str | None:
+    """Put with a condition; the new ETag, or None when the condition did not hold."""
+    bucket, path = _s3_key(store, key)
+    try:
+        response = await store.fs._call_s3("put_object", Bucket=bucket, Key=path, Body=data, **condition)
+    except OSError as exc:
+        if _precondition_failed(exc):
+            return None
+        raise
+    finally:
+        store.fs.invalidate_cache(f"{store.path}/{key}")
+    return str(response["ETag"])
+
+
+async def _s3_delete(store: FsspecStore, key: str, etag: str) -> bool:
+    bucket, path = _s3_key(store, key)
+    try:
+        await store.fs._call_s3("delete_object", Bucket=bucket, Key=path, IfMatch=etag)
+    except FileNotFoundError:
+        return False
+    except OSError as exc:
+        if _precondition_failed(exc):
+            return False
+        raise
+    finally:
+        store.fs.invalidate_cache(f"{store.path}/{key}")
+    return True
+
+
+def is_atomic(store: Store) -> bool:
+    """Whether conditional writes on ``store`` are atomic (probed once per S3 bucket, warning if not)."""
+    if isinstance(store, (LocalStore, MemoryStore)):
+        return True
+    fs = _s3(store)
+    if fs is None:
+        return False
+    assert isinstance(store, FsspecStore)
+    endpoint = str(
+        getattr(fs, "endpoint_url", None) or (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url", "")
+    )
+    bucket = (endpoint, store.path.split("/", 1)[0])
+    with _probe_lock:
+        if bucket not in _probed:
+            _probed[bucket] = sync(_probe(store))
+            if not _probed[bucket]:
+                warnings.warn(
+                    f"s3://{bucket[1]} (endpoint {bucket[0] or 'AWS'}) ignores conditional writes (If-None-Match): "
+                    "nwbzarr's write lock and commit fall back to check-then-put there, so two writers starting "
+                    "in the same instant are not excluded",
+                    ConditionalWritesWarning,
+                    stacklevel=3,
+                )
+        return _probed[bucket]
+
+
+async def _probe(store: FsspecStore) -> bool:
+    """Create an object, then create it again create-only: a server honouring the header refuses."""
+    key = f"{PROBE_PREFIX}{uuid.uuid4().hex}"
+    first = await _s3_put(store, key, b"probe")
+    try:
+        return first is not None and await _s3_put(store, key, b"again", IfNoneMatch="*") is None
+    finally:
+        bucket, path = _s3_key(store, key)
+        await store.fs._call_s3("delete_object", Bucket=bucket, Key=path)
+
+
+def _local(store: Store, key: str) -> Path | None:
+    return Path(store.root) / key if isinstance(store, LocalStore) else None
+
+
+def read_versioned(store: Store, key: str) -> Versioned | None:
+    """The object's bytes and version, or None if it is absent."""
+    if _s3(store) is not None:
+        assert isinstance(store, FsspecStore)
+        return sync(_s3_get(store, key))
+    if isinstance(store, MemoryStore):
+        with _memory_lock:
+            buffer = store._store_dict.get(key)
+            return None if buffer is None else Versioned(buffer.to_bytes(), _digest(buffer.to_bytes()))
+    buffer = sync(store.get(key, prototype=default_buffer_prototype()))
+    return None if buffer is None else Versioned(buffer.to_bytes(), _digest(buffer.to_bytes()))
+
+
+def _set(store: Store, key: str, data: bytes) -> None:
+    sync(store.set(key, default_buffer_prototype().buffer.from_bytes(data)))
+
+
+def create_only(store: Store, key: str, data: bytes) -> str | None:
+    """Create ``key`` holding ``data`` unless it exists: the new version, or None if it existed."""
+    path = _local(store, key)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+        temporary.write_bytes(data)
+        try:
+            os.link(temporary, path)  # atomic and exclusive: fails if the key exists
+        except FileExistsError:
+            return None
+        finally:
+            temporary.unlink(missing_ok=True)
+        return _digest(data)
+    if isinstance(store, MemoryStore):
+        with _memory_lock:
+            if key in store._store_dict:
+                return None
+            _set(store, key, data)
+            return _digest(data)
+    if is_atomic(store):
+        assert isinstance(store, FsspecStore)
+        return sync(_s3_put(store, key, data, IfNoneMatch="*"))
+    # fallback: check-then-put, with a read-back that settles most races (the last put wins)
+    sync(store.set_if_not_exists(key, default_buffer_prototype().buffer.from_bytes(data)))
+    current = read_versioned(store, key)
+    return current.version if current is not None and current.data == data else None
+
+
+def replace_if_version(store: Store, key: str, data: bytes, version: str | None) -> str | None:
+    """Put ``data`` if ``key`` still has ``version`` (``None``: if it is absent); the new version, or None."""
+    if version is None:
+        return create_only(store, key, data)
+    if isinstance(store, MemoryStore):
+        with _memory_lock:
+            buffer = store._store_dict.get(key)
+            if buffer is None or _digest(buffer.to_bytes()) != version:
+                return None
+            _set(store, key, data)
+            return _digest(data)
+    if is_atomic(store) and _s3(store) is not None:
+        assert isinstance(store, FsspecStore)
+        return sync(_s3_put(store, key, data, IfMatch=version))
+    current = read_versioned(store, key)
+    if current is None or current.version != version:
+        return None
+    path = _local(store, key)
+    if path is None:
+        _set(store, key, data)
+        written = read_versioned(store, key)
+        return written.version if written is not None and written.data == data else None
+    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
+    temporary.write_bytes(data)
+    temporary.replace(path)  # readers see the old bytes or the new, never half
+    return _digest(data)
+
+
+def delete_if_version(store: Store, key: str, version: str) -> bool:
+    """Remove ``key`` only if it still has ``version``; whether this call removed it."""
+    if isinstance(store, MemoryStore):
+        with _memory_lock:
+            buffer = store._store_dict.get(key)
+            if buffer is None or _digest(buffer.to_bytes()) != version:
+                return False
+            del store._store_dict[key]
+            return True
+    if is_atomic(store) and _s3(store) is not None:
+        assert isinstance(store, FsspecStore)
+        return sync(_s3_delete(store, key, version))
+    current = read_versioned(store, key)
+    if current is None or current.version != version:
+        return False
+    sync(store.delete(key))
+    return True
