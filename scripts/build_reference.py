@@ -17,6 +17,11 @@ MODULES = [
     "nwbzarr",
     "nwbzarr.ophys",
     "nwbzarr.image",
+    "nwbzarr.behavior",
+    "nwbzarr.misc",
+    "nwbzarr.epoch",
+    "nwbzarr.base",
+    "nwbzarr.file",
     "nwbzarr.model",
     "nwbzarr.io",
     "nwbzarr.convert",
@@ -31,6 +36,7 @@ MODULES = [
     "nwbzarr.errors",
     "nwbzarr.display",
     "nwbzarr.plot",
+    "nwbzarr.labelled",
     "nwbzarr.testing",
 ]
 

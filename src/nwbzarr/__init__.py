@@ -3,6 +3,7 @@
 ``from nwbzarr import NWBFile, TimeSeries, NWBZarrIO`` works like the PyNWB imports it replaces.
 """
 
+from nwbzarr.backends.open import read_nwb
 from nwbzarr.convert import convert
 from nwbzarr.dataio import DataIO
 from nwbzarr.errors import NWBZarrError
@@ -16,6 +17,7 @@ from nwbzarr.model import (
     Subject,
     TimeSeries,
 )
+from nwbzarr.model.generic import get_class
 from nwbzarr.streams import FrameStream
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.verify import verify
@@ -39,5 +41,7 @@ __all__ = [
     "TimeSeries",
     "__version__",
     "convert",
+    "get_class",
+    "read_nwb",
     "verify",
 ]

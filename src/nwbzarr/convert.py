@@ -8,14 +8,24 @@ cached specification carries over, whatever types the file holds. Arrays stream 
 from __future__ import annotations
 
 import dataclasses
+import os
+from collections.abc import Callable
 from typing import Any, Literal
 
+from zarr.abc.store import Store
+
 from nwbzarr.backends.open import Format, detect_format, open_backend
+from nwbzarr.blocks import sparse_chunks
 from nwbzarr.dtypes import is_numeric
 from nwbzarr.errors import IncompleteStoreError, NWBZarrError
+from nwbzarr.external import ExternalLinks, LinkResolver, refuse_foreign_storage
 from nwbzarr.progress import NO_PROGRESS, Callback
+from nwbzarr.schema_types import apply_unsigned_types
+from nwbzarr.source_checks import require_nwb_root, source_format
 from nwbzarr.specs import with_specifications
 from nwbzarr.storage import StoreLike
+from nwbzarr.storage.destination import HDF5_SUFFIXES, check_destination, locate
+from nwbzarr.storage.swap import written_beside
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, walk
 from nwbzarr.verify import VerifyReport
@@ -40,8 +50,12 @@ def convert(
     storage_options: dict[str, Any] | None = None,
     dst_storage_options: dict[str, Any] | None = None,
     allow_pickle: bool = False,
+    raw: bool = False,
+    external_links: ExternalLinks = "keep",
+    allow_external_data: bool = False,
     progress: Callback | None = None,
     verify: bool = True,
+    explain: Callable[[str], None] | None = None,
 ) -> VerifyReport | None:
     """Copy the NWB file ``src`` to ``dst``; formats come from the paths unless given.
 
@@ -49,32 +63,119 @@ def convert(
     array); ``layout="keep"`` copies the source's chunking and codecs instead of nwbzarr's defaults.
     A Zarr destination is verified at the end (every object re-read against its CRC-32; ``verify=False``
     skips it); the report is returned, and a failed verification raises.
+
+    A source whose root is no NWBFile (``neurodata_type``, ``nwb_version``) is refused unless ``raw=True``,
+    which copies it as it is (no cached specification added). External links are kept and rewritten to
+    resolve from ``dst`` (``external_links="keep"``, said through ``explain``), copied in (``"copy"``) or
+    refused (``"refuse"``). HDF5 datasets stored in external raw files or virtual datasets are refused
+    unless ``allow_external_data=True``. Sparse arrays copy only their stored chunks, keeping their chunk
+    shape (see :func:`nwbzarr.blocks.stored_regions`).
+
+    Nothing is touched when ``dst`` is the source, lies in it or holds it, is a non-empty folder or a file
+    that is not an NWB file of the destination format, or (format taken from the name) has no NWB suffix.
+    ``overwrite`` replaces a local file or store only after the new copy is complete and verified (written
+    beside it, then swapped in); on object storage the old store is replaced in place, and ``explain``
+    is told so first.
     """
     if isinstance(compression, str):
         compression = Compression(codec=compression)  # type: ignore[arg-type]
+    fmt = dst_format or _destination_format(dst)
+    if fmt == "zarr-v2":
+        if dst_format is not None:
+            raise NWBZarrError(f"{_typed(dst)}: nwbzarr writes Zarr v3 stores, not legacy v2 ones; use --to zarr")
+        fmt = "zarr"  # an existing legacy store: replaced by a v3 one if asked
+    existing = check_destination(
+        dst,
+        format=fmt,
+        overwrite=overwrite,
+        sources=[src],
+        named=dst_format is None,
+        storage_options=dst_storage_options,
+        how="pass --overwrite (overwrite=True)",
+    )
+    here = locate(dst) if not isinstance(dst, Store) else None
     source = open_backend(src, mode="r", format=src_format, storage_options=storage_options, allow_pickle=allow_pickle)
+    src_fmt = src_format or source_format(src, storage_options)
+    linked = LinkResolver(external_links, src, src_fmt, dst, fmt, explain)
     try:
         tree = source.read_tree()
+        if not raw:
+            require_nwb_root(tree, _typed(src))
+        if not allow_external_data:
+            refuse_foreign_storage(tree, _typed(src))
+        linked.apply(tree)
         _relayout(tree, layout=layout, chunks=chunks, compression=compression)
-        with_specifications(tree)
-        destination = open_backend(
-            dst, mode="w" if overwrite else "w-", format=dst_format, storage_options=dst_storage_options
-        )
-        try:
-            destination.write_tree(tree, append=False, progress=progress or NO_PROGRESS)
-        except BaseException:
-            destination.discard()
-            raise
-        finally:
-            destination.close()
+        if not raw:
+            with_specifications(tree)
+            if src_fmt != "hdf5":  # JSON attributes: unsigned types a store did not record come from the schema
+                apply_unsigned_types(tree)
+        if existing != "nothing" and here is not None and here.local is not None:
+            # a local file or store is replaced only once its successor is complete and verified
+            with written_beside(here.local) as beside:
+                report = _write(tree, beside, fmt, None, progress, verify)
+            if report is not None:
+                report.target = _typed(dst)
+            return report
+        if existing != "nothing" and explain is not None:
+            explain(
+                f"{_typed(dst)}: replacing the existing store in place (object storage has no rename): "
+                "its objects are removed before the copy is written"
+            )
+        return _write(tree, dst, fmt, dst_storage_options, progress, verify, mode="w" if overwrite else "w-")
     finally:
+        linked.close()
         source.close()
-    if not verify or (dst_format or detect_format(dst)) != "zarr":
+
+
+def _write(
+    tree: Group,
+    dst: StoreLike,
+    fmt: Literal["zarr", "hdf5"],
+    options: dict[str, Any] | None,
+    progress: Callback | None,
+    verify: bool,
+    *,
+    mode: Literal["w", "w-"] = "w-",
+) -> VerifyReport | None:
+    """Write ``tree`` to ``dst`` (removing what a failed write left), then verify a Zarr copy."""
+    destination = open_backend(dst, mode=mode, format=fmt, storage_options=options)
+    try:
+        destination.write_tree(tree, append=False, progress=progress or NO_PROGRESS)
+    except BaseException:
+        destination.discard()
+        raise
+    finally:
+        destination.close()
+    if not verify or fmt != "zarr":
         return None
-    report = verify_store(dst, storage_options=dst_storage_options)
+    report = verify_store(dst, storage_options=options)
     if not report.ok:
-        raise IncompleteStoreError(f"{dst}: verification after the copy failed: {'; '.join(report.problems[:5])}")
+        raise IncompleteStoreError(
+            f"{_typed(dst)}: verification after the copy failed: {'; '.join(report.problems[:5])}"
+        )
     return report
+
+
+def _typed(target: StoreLike) -> str:
+    return os.fspath(target) if not isinstance(target, Store) else repr(target)
+
+
+def _destination_format(dst: StoreLike) -> Format:
+    """The destination's format: what an existing NWB file is, else what its name says (Zarr by default)."""
+    try:
+        return detect_format(dst)
+    except NWBZarrError:  # an existing file that is not HDF5: the guard refuses it with the reason
+        return "hdf5" if _typed(dst).lower().endswith(HDF5_SUFFIXES) else "zarr"
+
+
+def _sparse_layout(node: Dataset) -> Layout | None:
+    """A sparse source keeps its chunk shape, so that only its stored chunks are written (see blocks)."""
+    chunks = sparse_chunks(node.data)
+    if chunks is None:
+        return None
+    if node.layout is not None and node.layout.shards == chunks:  # a sharded Zarr source: its shards, inner chunks
+        return Layout(chunks=node.layout.chunks, shards=node.layout.shards)
+    return Layout(chunks=chunks)
 
 
 def _relayout(
@@ -85,7 +186,7 @@ def _relayout(
     for _, node in walk(tree):
         if not isinstance(node, Dataset) or not is_numeric(node.dtype) or not node.shape or 0 in node.shape:
             continue
-        current = node.layout if layout == "keep" else None
+        current = node.layout if layout == "keep" else _sparse_layout(node)
         if chunks is not None and len(chunks) == len(node.shape):
             current = Layout(
                 chunks=tuple(min(c, n) for c, n in zip(chunks, node.shape, strict=True)),
