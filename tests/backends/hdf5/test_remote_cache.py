@@ -3,7 +3,6 @@ read afresh, the cache keeps to its size cap, and it can be moved or turned off.
 
 from __future__ import annotations
 
-import gc
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,24 +33,6 @@ def served(files: Path, tmp_path: Path) -> Iterator[tuple[Path, CountingProxy]]:
     shutil.copy(files / "seed0.nwb", root / "b.nwb")
     with RangeServer(root) as server, CountingProxy(server.host, server.port) as proxy:
         yield root, proxy
-
-
-@pytest.fixture(autouse=True)
-def no_collection_in_server_threads() -> Iterator[None]:
-    """The test servers run in this process. A garbage collection in one of their threads that frees h5py
-    objects waits for h5py's lock, which a read waiting on that server holds: collect only between tests."""
-    gc.collect()
-    gc.disable()
-    yield
-    gc.enable()
-    gc.collect()
-
-
-@pytest.fixture(autouse=True)
-def cache(tmp_path: Path) -> Iterator[Path]:
-    before = index_cache.settings()
-    yield index_cache.configure(location=tmp_path / "cache", enabled=True).location
-    index_cache.configure(location=before.location, enabled=before.enabled, max_bytes=before.max_bytes)
 
 
 def test_a_warm_open_is_one_request_and_a_frame_one_more(served: tuple[Path, CountingProxy]) -> None:

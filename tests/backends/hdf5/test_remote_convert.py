@@ -3,7 +3,6 @@ and remote HDF5 arrays computed by a Dask cluster of worker processes."""
 
 from __future__ import annotations
 
-import gc
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,7 +12,6 @@ import pytest
 from tests.interop.pynwb_files import assert_pynwb_files_equal
 
 from nwbzarr import convert, read_nwb
-from nwbzarr.backends.hdf5 import index_cache
 from nwbzarr.testing.http_proxy import CountingProxy
 from nwbzarr.testing.remote_hdf5 import movie, upload_to_s3, write_layouts_file
 from nwbzarr.testing.s3server import S3TestServer
@@ -33,25 +31,6 @@ def s3(local_file: Path) -> Iterator[S3TestServer]:
         server.create_bucket("lab")
         upload_to_s3(server.storage_options(), local_file, "s3://lab/session.nwb")
         yield server
-
-
-@pytest.fixture(autouse=True)
-def no_collection_in_server_threads() -> Iterator[None]:
-    """The test servers run in this process. A garbage collection in one of their threads that frees h5py
-    objects waits for h5py's lock, which a read waiting on that server holds: collect only between tests."""
-    gc.collect()
-    gc.disable()
-    yield
-    gc.enable()
-    gc.collect()
-
-
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path: Path) -> Iterator[None]:
-    before = index_cache.settings()
-    index_cache.configure(location=tmp_path / "cache", enabled=True)
-    yield
-    index_cache.configure(location=before.location, enabled=before.enabled, max_bytes=before.max_bytes)
 
 
 @pytest.mark.slow  # the Zarr writer's requests to moto (a few hundred groups and arrays), not the reads

@@ -3,7 +3,6 @@ nwbzarr does not decode (read through h5py, said once)."""
 
 from __future__ import annotations
 
-import gc
 import shutil
 import time
 import warnings
@@ -15,7 +14,6 @@ import numpy as np
 import pytest
 
 from nwbzarr import read_nwb
-from nwbzarr.backends.hdf5 import index_cache
 from nwbzarr.backends.hdf5.backend import HDF5Backend
 from nwbzarr.backends.hdf5.remote_reader import RemoteH5Array
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, StorageError, StoreNotFoundError
@@ -55,25 +53,6 @@ def http(served: Path) -> Iterator[RangeServer]:
 
 def http_root(server: RangeServer) -> Path:
     return server.root
-
-
-@pytest.fixture(autouse=True)
-def no_collection_in_server_threads() -> Iterator[None]:
-    """The test servers run in this process. A garbage collection in one of their threads that frees h5py
-    objects waits for h5py's lock, which a read waiting on that server holds: collect only between tests."""
-    gc.collect()
-    gc.disable()
-    yield
-    gc.enable()
-    gc.collect()
-
-
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path: Path) -> Iterator[None]:
-    before = index_cache.settings()
-    index_cache.configure(location=tmp_path / "cache", enabled=True)
-    yield
-    index_cache.configure(location=before.location, enabled=before.enabled, max_bytes=before.max_bytes)
 
 
 def test_a_damaged_chunk_raises_naming_the_dataset(http: RangeServer) -> None:

@@ -3,7 +3,6 @@ and the requests a read makes are counted on the wire."""
 
 from __future__ import annotations
 
-import gc
 import itertools
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +13,6 @@ import numpy as np
 import pytest
 
 from nwbzarr import NWBHDF5IO, read_nwb
-from nwbzarr.backends.hdf5 import index_cache
 from nwbzarr.backends.hdf5.backend import HDF5Backend
 from nwbzarr.backends.hdf5.remote_reader import RemoteH5Array
 from nwbzarr.backends.open import detect_format
@@ -46,25 +44,6 @@ def s3(local_file: Path) -> Iterator[S3TestServer]:
 def http(local_file: Path) -> Iterator[RangeServer]:
     with RangeServer(local_file.parent) as server:
         yield server
-
-
-@pytest.fixture(autouse=True)
-def no_collection_in_server_threads() -> Iterator[None]:
-    """The test servers run in this process. A garbage collection in one of their threads that frees h5py
-    objects waits for h5py's lock, which a read waiting on that server holds: collect only between tests."""
-    gc.collect()
-    gc.disable()
-    yield
-    gc.enable()
-    gc.collect()
-
-
-@pytest.fixture(autouse=True)
-def cache_in_tmp(tmp_path: Path) -> Iterator[Path]:
-    """Every test starts with an empty disk cache inside its tmp_path."""
-    before = index_cache.settings()
-    yield index_cache.configure(location=tmp_path / "cache", enabled=True).location
-    index_cache.configure(location=before.location, enabled=before.enabled, max_bytes=before.max_bytes)
 
 
 @pytest.fixture(params=["s3", "http"])
