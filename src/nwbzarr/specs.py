@@ -18,15 +18,26 @@ import numpy as np
 from nwbzarr.dtypes import UTF8
 from nwbzarr.tree.nodes import Dataset, Group
 
-__all__ = ["SCHEMA_FILE", "SPEC_GROUP", "cached_specifications", "export_pynwb_schema", "with_specifications"]
+__all__ = [
+    "SCHEMA_FILE",
+    "SHIPPED_NAMESPACES",
+    "SPEC_GROUP",
+    "cached_specifications",
+    "export_pynwb_schema",
+    "with_specifications",
+]
 
 SPEC_GROUP = "specifications"
 #: the shipped schema, relative to the package: ``{namespace: {version: {source: JSON text}}}``
 SCHEMA_FILE = "schema/nwb-schema.json"
 
 
+#: the namespaces nwbzarr ships: NWB core and what it is built on (extensions a process loaded are not among them)
+SHIPPED_NAMESPACES = ("core", "hdmf-common", "hdmf-experimental")
+
+
 def export_pynwb_schema() -> dict[str, dict[str, dict[str, str]]]:
-    """The installed PyNWB's namespaces as nwbzarr ships them (PyNWB's own JSON text per schema source)."""
+    """The installed PyNWB's core namespaces as nwbzarr ships them (PyNWB's own JSON text per schema source)."""
     from hdmf.backends.utils import NamespaceToBuilderHelper
     from hdmf.spec.write import SpecWriter
     from pynwb import get_type_map
@@ -43,7 +54,7 @@ def export_pynwb_schema() -> dict[str, dict[str, dict[str, str]]]:
 
     catalog = get_type_map().namespace_catalog
     out: dict[str, dict[str, dict[str, str]]] = {}
-    for name in catalog.namespaces:
+    for name in (n for n in catalog.namespaces if n in SHIPPED_NAMESPACES):
         version = catalog.get_namespace(name).version or "unversioned"
         folder = out.setdefault(name, {}).setdefault(version, {})
         NamespaceToBuilderHelper.convert_namespace(catalog, name).export("namespace", writer=_Collect(folder))
