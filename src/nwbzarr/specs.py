@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterable
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from nwbzarr.dtypes import UTF8
-from nwbzarr.tree.nodes import Dataset, Group
+from nwbzarr.tree.nodes import Dataset, Group, walk
+
+if TYPE_CHECKING:
+    from nwbzarr.model.generic import SpecCatalog
 
 __all__ = [
     "SCHEMA_FILE",
@@ -82,8 +86,44 @@ def cached_specifications() -> Group:
     return root
 
 
-def with_specifications(tree: Group) -> Group:
-    """``tree`` with the cached schema added when it has none."""
+def with_specifications(tree: Group, schemas: Iterable[SpecCatalog] = ()) -> Group:
+    """``tree`` with the cached schema added when it has none, and every namespace its objects use.
+
+    A namespace missing from the tree's ``/specifications`` (an extension type created with ``get_class``)
+    is cached from the first of ``schemas`` that holds it, with the namespaces it includes: PyNWB and
+    hdmf-zarr resolve a type only from the file's own cache.
+    """
     if SPEC_GROUP not in tree.members:
         tree.members[SPEC_GROUP] = cached_specifications()
+    group = tree.members[SPEC_GROUP]
+    if not isinstance(group, Group):
+        return tree
+    known = tuple(schemas)
+    pending = sorted(_used_namespaces(tree) - set(group.members))
+    added: dict[str, Group] = {}
+    while pending:
+        name = pending.pop()
+        schema = next((s for s in known if name in s.documents), None)
+        if name in added or name in group.members or schema is None:
+            continue
+        folder = Group()
+        for source, document in schema.documents[name].items():
+            text = json.dumps(document, separators=(",", ":"))
+            folder.members[source] = Dataset(dtype=UTF8, data=np.array(text, dtype=object))
+        added[name] = Group(members={schema.version(name): folder})
+        pending.extend(n for n in schema.includes.get(name, []) if n not in group.members)
+    if added:  # a new group: the tree's own (perhaps a file's stored one) is left as it was
+        tree.members[SPEC_GROUP] = Group(attrs=dict(group.attrs), members={**group.members, **added})
     return tree
+
+
+def _used_namespaces(tree: Group) -> set[str]:
+    out: set[str] = set()
+    for path, node in walk(tree):
+        if path.startswith(f"/{SPEC_GROUP}"):
+            continue
+        if isinstance(node, (Group, Dataset)) and isinstance(node.attrs.get("neurodata_type"), str):
+            namespace = node.attrs.get("namespace")
+            if isinstance(namespace, str):
+                out.add(namespace)
+    return out

@@ -153,8 +153,6 @@ def _same_pynwb_files(a: Any, b: Any) -> int:
 @pytest.mark.parametrize("domain", sorted(DOMAINS))
 def test_every_domain_through_the_model(domain: str, suffix: str, tmp_path: Path) -> None:
     """PyNWB's file of each domain (ecephys, icephys... generic here) read by nwbzarr, written anew, read by PyNWB."""
-    if domain == "extension" and suffix == "nwb.zarr":
-        pytest.xfail("hdmf-zarr reads a uint16 attribute of a Zarr store as int and refuses it (so does `convert`)")
     source = write_domain_file(domain, tmp_path / "src.nwb")
     out = tmp_path / f"out.{suffix}"
     reader = pynwb.NWBHDF5IO if suffix == "nwb" else hdmf_zarr.NWBZarrIO
@@ -168,4 +166,27 @@ def test_every_domain_through_the_model(domain: str, suffix: str, tmp_path: Path
             with writer(out, "w") as io_out:
                 io_out.write(nwbfile)
         with pynwb.NWBHDF5IO(str(source), "r") as a_io, reader(str(out), mode="r") as b_io:
+            if domain == "extension" and suffix == "nwb.zarr":
+                _upstream_uint_attribute(b_io, out)
             assert _same_pynwb_files(a_io.read(), b_io.read()) > 5
+
+
+def _upstream_uint_attribute(io: Any, store: Path) -> None:
+    """hdmf-zarr 0.14 cannot read an extension's unsigned attribute from any Zarr store, its own included.
+
+    It reads attributes as JSON (``ZarrIO.__read_attrs`` returns the bare value), so ``count`` comes back a
+    Python int, and the class hdmf generates for ``TypedMeta`` accepts only numpy unsigned types for a
+    ``uint16`` attribute (hdmf-dev/hdmf-zarr#323, open). Ours is written as hdmf-zarr writes it (a bare
+    number; nwbzarr adds ``_ATTRIBUTE_DTYPES``, which hdmf-zarr ignores) and nwbzarr reads it back as uint16.
+    The xfail is only that exact refusal: anything else fails, and a fixed hdmf-zarr makes the test pass.
+    """
+    from hdmf.build.errors import ConstructError
+
+    with NWBZarrIO(store) as ours:
+        assert ours.read().lab_meta_data["meta"].count.dtype == "uint16"  # type: ignore[attr-defined]
+    try:
+        io.read()
+    except ConstructError as exc:
+        if "incorrect type for 'count' (got 'int', expected 'uint16" in str(exc):
+            pytest.xfail("hdmf-zarr reads a Zarr uint16 attribute as int and refuses it (hdmf-dev/hdmf-zarr#323)")
+        raise

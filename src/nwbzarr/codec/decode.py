@@ -15,7 +15,7 @@ import numpy as np
 
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.codec.values import decode_value
-from nwbzarr.dtypes import Compound
+from nwbzarr.dtypes import Compound, ObjectRef
 from nwbzarr.errors import InvalidNameError, InvalidStoreError, UnsafeDataError
 from nwbzarr.model import REGISTRY, Children, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.base import Deferred, _field_type
@@ -303,7 +303,8 @@ class _Decoder:
             if value is _ABSENT:
                 value = _default(f)
             object.__setattr__(obj, f.name, value)
-        if getattr(obj, "RESOLVES_REFERENCES", False) and node.data is not None:
+        refs = isinstance(obj, VectorData) and isinstance(node.dtype, ObjectRef)  # a column of objects
+        if (refs or getattr(obj, "RESOLVES_REFERENCES", False)) and node.data is not None:
             object.__setattr__(obj, "data", Deferred(lambda: self._resolve_references(node, path)))
 
     def _resolve_references(self, node: Dataset, path: str) -> list[Any]:
@@ -359,9 +360,23 @@ class _Decoder:
                 object.__setattr__(index, "parent", table)
                 object.__setattr__(columns[column_name], "index", index)
                 consumed.nodes.add(name)
+        inner = {c.index.name: c.index for c in columns.values() if c.index is not None}
+        for name, node in group.members.items():  # the index of an index: a doubly ragged column (waveforms)
+            if name in consumed.nodes or not isinstance(node, Dataset):
+                continue
+            target = node.attrs.get("target")
+            if isinstance(target, Reference) and node.attrs.get("neurodata_type") == "VectorIndex":
+                parent, _, index_name = target.path.rpartition("/")
+                if index_name in inner and parent == path.rstrip("/"):
+                    outer = self.container(join(path, name))
+                    assert isinstance(outer, VectorIndex)
+                    object.__setattr__(outer, "parent", table)
+                    object.__setattr__(inner[index_name], "index", outer)
+                    consumed.nodes.add(name)
         rows = table.__dict__["id"].data.shape[0] if table.__dict__.get("id") is not None else 0
         for name, column in columns.items():
             indexed = column.index if column.index is not None else column
+            indexed = indexed.__dict__.get("index") or indexed
             length = int(indexed.data.shape[0]) if getattr(indexed.data, "shape", ()) else len(indexed.data)
             if length != rows:
                 raise InvalidStoreError(f"{join(path, name)}: has {length} rows but the table's id has {rows}")

@@ -16,7 +16,7 @@ from nwbzarr.dtypes import REF, Compound, CompoundField, DataType
 from nwbzarr.errors import DuplicateNameError, NotInFileError
 from nwbzarr.model import NWB_VERSION, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.spec import Kind, Member, members
-from nwbzarr.model.table import DynamicTableRegion
+from nwbzarr.model.table import DynamicTableRegion, VectorData
 from nwbzarr.model.timeseries import TimeSeries
 from nwbzarr.tree.nodes import Dataset, Group, Link, Node, Reference
 from nwbzarr.tree.paths import join, split
@@ -69,6 +69,7 @@ def _owned(obj: Container) -> list[tuple[Container, str]]:
             out.extend((item, join(member.path, item.name)) for item in value.values() if item.parent is obj)
     if isinstance(obj, DynamicTable):
         out.extend((col.index, col.index.name) for col in obj.columns.values() if col.index is not None)
+        out.extend((c.index.index, c.index.index.name) for c in obj.columns.values() if c.index and c.index.index)
     return out
 
 
@@ -144,7 +145,8 @@ class _Encoder:
         if isinstance(obj, VectorIndex):
             values = np.asarray(values)
             values = values.astype(_index_dtype(values), copy=False)
-        referenced = self._references(obj) if getattr(obj, "RESOLVES_REFERENCES", False) else None
+        objects = getattr(obj, "RESOLVES_REFERENCES", False) or (isinstance(obj, VectorData) and obj.holds_objects())
+        referenced = self._references(obj) if objects else None
         if referenced is not None:
             dtype, data, layout = (*referenced, None)
         elif _is_text(values):  # a text column built from Python strings (trial stimuli, tags, unit quality)
@@ -206,6 +208,8 @@ class _Encoder:
         for column in table.columns.values():
             if column.index is not None:
                 group.members[column.index.name] = self.dataset(column.index)
+                if column.index.index is not None:  # doubly ragged (Units waveforms)
+                    group.members[column.index.index.name] = self.dataset(column.index.index)
 
     @staticmethod
     def _put(group: Group, rel: str, node: Node, where: str = "") -> None:

@@ -9,8 +9,10 @@ from typing import Literal, Self
 
 from nwbzarr.abc.backend import Backend
 from nwbzarr.codec import decode, encode
-from nwbzarr.errors import NWBZarrError, ReadOnlyError, StorageError
+from nwbzarr.errors import NWBZarrError, ReadOnlyError, StorageError, ValidationError
+from nwbzarr.io.grow import Growth, describe, pending_rows
 from nwbzarr.model import NWBFile
+from nwbzarr.model.namespaces import catalogs_of
 from nwbzarr.progress import NO_PROGRESS, Callback
 from nwbzarr.specs import with_specifications
 from nwbzarr.tree.nodes import Group
@@ -31,6 +33,7 @@ class NWBIO(ABC):
         self.progress = progress or NO_PROGRESS
         self._backend: Backend | None = None
         self._written = False
+        self._read_file: NWBFile | None = None  # the file read() gave: the one whose stored tables may grow
 
     @abstractmethod
     def _open_backend(self, *, for_write: bool) -> Backend: ...
@@ -44,7 +47,8 @@ class NWBIO(ABC):
         """The file's NWBFile; array data stays in storage until sliced."""
         if self.mode in ("w", "w-") and not self._written:
             raise NWBZarrError(f"{self}: nothing to read yet in mode {self.mode!r}; write first, or open with 'r'/'a'")
-        return decode(self.read_tree())
+        self._read_file = decode(self.read_tree())
+        return self._read_file
 
     def read_tree(self) -> Group:
         """The format-neutral tree (metadata only; datasets are lazy)."""
@@ -58,12 +62,19 @@ class NWBIO(ABC):
             raise ReadOnlyError(f"{self}: opened with mode 'r'; use 'w', 'w-' or 'a' to write")
         if not isinstance(nwbfile, NWBFile):
             raise NWBZarrError(f"write() takes an NWBFile, got {type(nwbfile).__name__}")
-        tree = with_specifications(encode(nwbfile))  # every validation error is raised here, before storage
+        tree = encode(nwbfile)  # every validation error is raised here, before storage
+        with_specifications(tree, catalogs_of(nwbfile.objects.values()))  # extension namespaces its objects use
         append = self.mode == "a" or (self._written and self.mode in ("w", "w-"))
+        grow = pending_rows(nwbfile)  # rows added to stored tables, checked before storage too
+        if grow and (self.mode != "a" or nwbfile is not self._read_file):
+            raise ValidationError(
+                f"{self}: {describe(grow[0])} has rows added after it was read; they are written in place by the "
+                "IO that read it, opened with mode 'a'"
+            )
         backend = self._backend or self._open_backend(for_write=True)
         self._backend = backend
         try:
-            backend.write_tree(tree, append=append, progress=self.progress)
+            self._write_tree(backend, tree, append=append, grow=grow)
         except BaseException as exc:
             if not append:
                 with contextlib.suppress(OSError):  # an unreachable store: nothing more can be removed now
@@ -72,6 +83,14 @@ class NWBIO(ABC):
                 raise StorageError(f"{self}: the store failed during the write: {exc}") from exc
             raise
         self._written = True
+
+    def _write_tree(self, backend: Backend, tree: Group, *, append: bool, grow: list[Growth]) -> None:
+        """Hand the tree to the backend; a format that can grow stored arrays in place overrides this."""
+        if grow:
+            raise ValidationError(
+                f"{self}: {describe(grow[0])} has rows added after it was read; only a Zarr store grows them in place"
+            )
+        backend.write_tree(tree, append=append, progress=self.progress)
 
     def close(self) -> None:
         if self._backend is not None:

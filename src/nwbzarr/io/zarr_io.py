@@ -19,11 +19,13 @@ from nwbzarr.errors import (
     ValidationError,
 )
 from nwbzarr.io.base import NWBIO
+from nwbzarr.io.grow import Growth
 from nwbzarr.model import TimeSeries
 from nwbzarr.progress import Callback
 from nwbzarr.storage import StoreLike, make_store, store_exists
 from nwbzarr.storage.destination import check_destination
 from nwbzarr.streams import FrameStream
+from nwbzarr.tree.nodes import Group
 
 __all__ = ["NWBZarrIO"]
 
@@ -79,6 +81,22 @@ class NWBZarrIO(NWBIO):
 
     def _discard_partial(self) -> None:
         """Nothing: the Zarr backend undoes a failed attempt itself, under its lock (``ZarrBackend._undo``)."""
+
+    def _write_tree(self, backend: Backend, tree: Group, *, append: bool, grow: list[Growth]) -> None:
+        """Also grow the stored columns of tables that got rows (``add_trial`` in mode 'a'), in one commit."""
+        if not grow:
+            backend.write_tree(tree, append=append, progress=self.progress)
+            return
+        assert isinstance(backend, ZarrBackend)
+        stored: list[tuple[Any, ZarrLazyArray, Any]] = []
+        for part, data, rows in grow:
+            if not isinstance(data, ZarrLazyArray):
+                raise NWBZarrError(f"{part._label}: its rows are not stored in this store")
+            stored.append((part, data, rows))
+        backend.write_tree(tree, append=append, progress=self.progress, grow={d.path: r for _, d, r in stored})
+        for part, data, _ in stored:  # the objects in memory see their new length; nothing is pending any more
+            data.rebind(backend.grown[data.path])
+            part.__dict__["_pending"] = []
 
     def append_frames(self, series: TimeSeries, frames: Any, *, timestamps: Any = None) -> None:
         """Add frames (array-like or :class:`~nwbzarr.streams.FrameStream`) to a stored series, in mode 'a'.

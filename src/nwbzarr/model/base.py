@@ -506,4 +506,4 @@ class Data(Container):
 
     def __len__(self) -> int:
         data = getattr(self, "data", None)
-        return 0 if data is None else len(data)
+        return (0 if data is None else len(data)) + len(self.__dict__.get("_pending", ()))

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY
+from dataclasses import KW_ONLY, InitVar
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nwbzarr.errors import ContainerNotFoundError
 from nwbzarr.model.base import Children, Container, NWBContainer, NWBDataInterface, neurodata_type
@@ -99,6 +99,10 @@ class NWBFile(NWBContainer):
     lab_meta_data: Children[LabMetaData] = children(path="general", default_factory=Children)
     devices: Children[Device] = children(path="general/devices", default_factory=Children)
     imaging_planes: Children[ImagingPlane] = children(path="general/optophysiology", default_factory=Children)
+    #: the electrodes table (an ElectrodesTable, generic from the schema); Units ``electrodes`` select its rows
+    electrodes: DynamicTable | None = child(path="general/extracellular_ephys/electrodes", default=None)
+    #: the ElectrodeGroups (generic from the schema), as PyNWB's ``electrode_groups``
+    electrode_groups: Children[NWBContainer] = children(path="general/extracellular_ephys", default_factory=Children)
     acquisition: Children[NWBDataInterface | DynamicTable] = children(
         path="acquisition", default_factory=Children, required=True
     )
@@ -114,10 +118,32 @@ class NWBFile(NWBContainer):
     intervals: Children[TimeIntervals] = children(path="intervals", default_factory=Children)
     units: Units | None = child(default=None)
     scratch: Children[NWBContainer | DynamicTable] = children(path="scratch", default_factory=Children)
+    if TYPE_CHECKING:  # for type checkers, properties (below, after the class); for the constructor, arguments
+        trials: TimeIntervals | None = None
+        epochs: TimeIntervals | None = None
+        invalid_times: TimeIntervals | None = None
+    else:
+        #: PyNWB's constructor arguments: each goes to ``/intervals`` under its own name
+        trials: InitVar[TimeIntervals | None] = None
+        epochs: InitVar[TimeIntervals | None] = None
+        invalid_times: InitVar[TimeIntervals | None] = None
+
+    def __post_init__(  # type: ignore[override]  # the dataclass passes its InitVars
+        self, trials: TimeIntervals | None, epochs: TimeIntervals | None, invalid_times: TimeIntervals | None
+    ) -> None:
+        super().__post_init__()
+        for field_name, table in (("trials", trials), ("epochs", epochs), ("invalid_times", invalid_times)):
+            if table is None:
+                continue
+            if not isinstance(table, TimeIntervals):
+                raise self._fail(field_name, f"expected TimeIntervals, got {type(table).__name__}")
+            if table.name != field_name:  # PyNWB's rule: the table is the one stored as /intervals/<field>
+                raise self._fail(field_name, f"must be named {field_name!r}, got {table.name!r}")
+            self.add_time_intervals(table)
 
     def __setattr__(self, key: str, value: Any) -> None:
         super().__setattr__(key, value)
-        if key in ("subject", "units") and isinstance(value, Container) and value.parent is None:
+        if key in ("subject", "units", "electrodes") and isinstance(value, Container) and value.parent is None:
             value.parent = self  # ``nwbfile.subject = Subject(...)`` puts it in the file, as in PyNWB
 
     def _validate(self) -> None:
@@ -208,21 +234,6 @@ class NWBFile(NWBContainer):
             table = self.add_time_intervals(TimeIntervals(name=name, description=_INTERVAL_TABLES[name]))
         return table
 
-    @property
-    def trials(self) -> TimeIntervals | None:
-        """The trials table (``/intervals/trials``), or None."""
-        return self._interval_table("trials", False)
-
-    @property
-    def epochs(self) -> TimeIntervals | None:
-        """The epochs table (``/intervals/epochs``), or None."""
-        return self._interval_table("epochs", False)
-
-    @property
-    def invalid_times(self) -> TimeIntervals | None:
-        """The invalid-times table (``/intervals/invalid_times``), or None."""
-        return self._interval_table("invalid_times", False)
-
     def add_time_intervals(self, table: TimeIntervals) -> TimeIntervals:
         """Add a TimeIntervals table under ``/intervals``."""
         return self._add_child("intervals", table)
@@ -274,6 +285,19 @@ class NWBFile(NWBContainer):
         """Add a unit (PyNWB's ``add_unit``: ``spike_times``, ``obs_intervals``, extra columns)."""
         self._units().add_unit(**kwargs)
 
+    def add_electrode_group(self, electrode_group: C) -> C:
+        """Add an ElectrodeGroup under ``/general/extracellular_ephys``."""
+        return self._add_child("electrode_groups", electrode_group)
+
+    def create_electrode_group(self, name: str, description: str, location: str, device: Device) -> NWBContainer:
+        """Create and add an ElectrodeGroup (PyNWB's builder; its class is built from the NWB schema)."""
+        from nwbzarr.model.generic import SpecCatalog, generic_class
+
+        cls = generic_class(SpecCatalog.shipped(), "ElectrodeGroup", "core")
+        group = cls(name=name, description=description, location=location, device=device)  # type: ignore[call-arg]
+        assert isinstance(group, NWBContainer)
+        return self.add_electrode_group(group)
+
     def add_lab_meta_data(self, lab_meta_data: LabMetaData) -> LabMetaData:
         """Add lab-specific metadata (an extension's LabMetaData) under ``/general``."""
         return self._add_child("lab_meta_data", lab_meta_data)
@@ -291,8 +315,9 @@ class NWBFile(NWBContainer):
             out[obj.object_id] = obj
             for column in getattr(obj, "columns", {}).values():
                 index = getattr(column, "index", None)
-                if index is not None:
+                while index is not None:  # a doubly ragged column has an index of its index
                     out[index.object_id] = index
+                    index = index.__dict__.get("index")
         return out
 
     def get(self, path: str) -> Container:
@@ -310,9 +335,25 @@ class NWBFile(NWBContainer):
                 elif member.kind is Kind.CHILDREN:
                     stack.extend((v, _join(at, member.path, v.name)) for v in value.values() if v.parent is obj)
             for column in getattr(obj, "columns", {}).values():
-                if getattr(column, "index", None) is not None:
-                    stack.append((column.index, _join(at, column.index.name)))
+                index = getattr(column, "index", None)
+                while index is not None:
+                    stack.append((index, _join(at, index.name)))
+                    index = index.__dict__.get("index")
         raise ContainerNotFoundError(f"{self._label}: no object at {path!r}")
+
+
+def _interval_property(name: str) -> property:
+    def get(self: NWBFile) -> TimeIntervals | None:
+        return self._interval_table(name, False)
+
+    get.__doc__ = f"The {name} table (``/intervals/{name}``), or None; set it with ``NWBFile(..., {name}=...)``."
+    return property(get)
+
+
+# after the dataclass took its constructor arguments of these names (a property in the body would be their default)
+NWBFile.trials = _interval_property("trials")  # type: ignore[assignment]
+NWBFile.epochs = _interval_property("epochs")  # type: ignore[assignment]
+NWBFile.invalid_times = _interval_property("invalid_times")  # type: ignore[assignment]
 
 
 def _join(*parts: str) -> str:

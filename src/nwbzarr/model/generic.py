@@ -23,7 +23,7 @@ from nwbzarr.model.base import REGISTRY, Children, Container, Data
 from nwbzarr.model.spec import attribute, child, children, dataset, link, members
 from nwbzarr.model.table import DynamicTable, ElementIdentifiers, VectorData, VectorIndex
 
-__all__ = ["SpecCatalog", "generic_class", "get_class", "is_generic"]
+__all__ = ["SpecCatalog", "generic_class", "get_class", "is_generic", "pynwb_documents", "schema_of"]
 
 #: namespaces the model's own classes come from
 _MODEL_NAMESPACES = ("core", "hdmf-common")
@@ -64,6 +64,8 @@ class SpecCatalog:
     def __init__(self) -> None:
         self.types: dict[str, dict[str, dict[str, Any]]] = {}
         self.includes: dict[str, list[str]] = {}
+        #: each namespace's documents as given (``namespace`` and one per source): what a writer caches
+        self.documents: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def from_documents(cls, documents: Mapping[str, Mapping[str, Any]]) -> SpecCatalog:
@@ -78,6 +80,7 @@ class SpecCatalog:
         spaces = docs.get("namespace", {}).get("namespaces", [])
         entry = next((n for n in spaces if n.get("name") == name), spaces[0] if spaces else {})
         self.includes[name] = [s["namespace"] for s in entry.get("schema", []) if "namespace" in s]
+        self.documents[name] = dict(docs)
         types = self.types.setdefault(name, {})
         for source, doc in docs.items():
             if source == "namespace" or not isinstance(doc, Mapping):
@@ -86,24 +89,21 @@ class SpecCatalog:
                 for spec in _typed_specs(doc.get(kind, []), kind):
                     types[spec["neurodata_type_def"]] = spec
 
-    @classmethod
-    def from_pynwb(cls) -> SpecCatalog:
-        """The namespaces PyNWB has loaded (its core schema and any ``pynwb.load_namespaces`` extensions)."""
-        from nwbzarr._optional import require
+    def version(self, name: str) -> str:
+        """The version namespace ``name`` declares (``unversioned`` when it declares none)."""
+        spaces = self.documents.get(name, {}).get("namespace", {}).get("namespaces", [])
+        entry: dict[str, Any] = next((n for n in spaces if n.get("name") == name), {})
+        return str(entry.get("version") or "unversioned")
 
-        pynwb = require("pynwb", "get_class without a file's cached schema")
-        spaces = pynwb.get_type_map().namespace_catalog
+    @classmethod
+    def from_pynwb(cls, names: Iterable[str] | None = None) -> SpecCatalog:
+        """The namespaces PyNWB has loaded (its core schema and any ``pynwb.load_namespaces`` extensions).
+
+        Each namespace's documents are the ones PyNWB itself caches in a file, so a writer can cache them too.
+        """
         catalog = cls()
-        for name in spaces.namespaces:
-            namespace = spaces.get_namespace(name)
-            includes = [s["namespace"] for s in namespace.get("schema", []) if "namespace" in s]
-            specs = [
-                json.loads(json.dumps(namespace.get_spec(t), default=str)) for t in namespace.get_registered_types()
-            ]
-            groups = [s for s in specs if "datasets" in s or "groups" in s or "links" in s or "dtype" not in s]
-            datasets = [s for s in specs if s not in groups]
-            schema = {"namespaces": [{"name": name, "schema": [{"namespace": n} for n in includes]}]}
-            catalog.add_namespace(name, {"namespace": schema, "types": {"groups": groups, "datasets": datasets}})
+        for name, docs in pynwb_documents(names).items():
+            catalog.add_namespace(name, docs)
         return catalog
 
     @classmethod
@@ -139,6 +139,34 @@ class SpecCatalog:
             if spec is not None:
                 return ns, spec
         return None
+
+
+def pynwb_documents(names: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
+    """``{namespace: {source: document}}`` of PyNWB's loaded namespaces, as PyNWB caches them in a file."""
+    from nwbzarr._optional import require
+
+    pynwb = require("pynwb", "get_class without a file's cached schema")
+    helper = require("hdmf.backends.utils", "get_class without a file's cached schema").NamespaceToBuilderHelper
+    writer_base = require("hdmf.spec.write", "get_class without a file's cached schema").SpecWriter
+
+    class _Collect(writer_base):  # type: ignore[misc,valid-type]
+        def __init__(self, folder: dict[str, Any]) -> None:
+            self.folder = folder
+
+        def write_spec(self, spec: Any, path: str) -> None:
+            self.folder[path] = json.loads(json.dumps(spec, default=str))
+
+        def write_namespace(self, namespace: Any, path: str) -> None:
+            self.folder[path] = json.loads(json.dumps({"namespaces": [namespace]}, default=str))
+
+    spaces = pynwb.get_type_map().namespace_catalog
+    wanted = list(spaces.namespaces) if names is None else [n for n in names if n in spaces.namespaces]
+    out: dict[str, dict[str, Any]] = {}
+    for name in wanted:
+        folder: dict[str, Any] = {}
+        helper.convert_namespace(spaces, name).export("namespace", writer=_Collect(folder))
+        out[name] = folder
+    return out
 
 
 def _nwb_keys(value: Any) -> Any:
@@ -204,9 +232,10 @@ def _parent_class(catalog: SpecCatalog, ns: str, spec: Mapping[str, Any]) -> typ
 def get_class(neurodata_type: str, namespace: str, source: Container | None = None) -> type[Container]:
     """The class of ``neurodata_type`` (PyNWB's ``get_class``): the model's, or one built from its schema.
 
-    The schema is the one cached in ``source`` (an NWBFile read from a store) or, without it, the
-    namespaces PyNWB has loaded (``pynwb.load_namespaces('ndx-....namespace.yaml')``), or without
-    PyNWB the core schema nwbzarr ships.
+    The schema is the one cached in ``source`` (an NWBFile read from a store) or, without it, a
+    namespace loaded with ``nwbzarr.load_namespaces('ndx-....namespace.yaml')``, else the namespaces
+    PyNWB has loaded (``pynwb.load_namespaces``), or without PyNWB the core schema nwbzarr ships.
+    A file the class's objects are written to caches its namespace under ``/specifications``.
     """
     catalog = source.__dict__.get("_catalog") if source is not None else None
     if callable(catalog):  # read from a store: the schema is read when first needed
@@ -214,10 +243,15 @@ def get_class(neurodata_type: str, namespace: str, source: Container | None = No
     if not isinstance(catalog, SpecCatalog):
         if source is not None:
             raise ContainerNotFoundError(f"{source._label} carries no cached schema (it was not read from a file)")
-        try:
-            catalog = SpecCatalog.from_pynwb()
-        except MissingDependencyError:
-            catalog = SpecCatalog.shipped()
+        from nwbzarr.model.namespaces import is_loaded, loaded_catalog
+
+        if is_loaded(namespace):
+            catalog = loaded_catalog()
+        else:
+            try:
+                catalog = SpecCatalog.from_pynwb()
+            except MissingDependencyError:
+                catalog = loaded_catalog()
     return generic_class(catalog, neurodata_type, namespace)
 
 
@@ -362,7 +396,15 @@ def _build(catalog: SpecCatalog, ns: str, type_name: str, spec: Mapping[str, Any
     cls: type[Container] = dataclasses.dataclass(kw_only=True, eq=False, repr=False)(type(type_name, (base,), body))
     cls.namespace = ns
     cls.neurodata_type = type_name
+    cls.SCHEMA = catalog  # type: ignore[attr-defined]  # where a writer finds the namespace to cache
     return cls
+
+
+def schema_of(obj_or_cls: Any) -> SpecCatalog | None:
+    """The schema a generic class (or object) was built from; None for the model's own classes."""
+    cls = obj_or_cls if isinstance(obj_or_cls, type) else type(obj_or_cls)
+    schema = cls.__dict__.get("SCHEMA")
+    return schema if isinstance(schema, SpecCatalog) else None
 
 
 def _typed_member(add: Any, target: type[Container], name: str | None, type_name: str) -> None:

@@ -106,11 +106,14 @@ class TimeIntervals(DynamicTable):
 
     def _check_order(self, starts: Sequence[Any], stops: Sequence[Any]) -> None:
         for row, (start, stop) in enumerate(zip(starts, stops, strict=False)):
+            for name, value in (("start_time", start), ("stop_time", stop)):
+                if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+                    raise self._fail(name, f"row {row}: expected a time in seconds (a number), got {value!r}")
             if float(stop) < float(start):
                 raise self._fail("stop_time", f"row {row}: stop_time {stop} is before start_time {start}")
 
     def add_column(
-        self, name: str, description: str | None = None, *, index: bool = False, **kwargs: Any
+        self, name: str, description: str | None = None, *, index: bool | int = False, **kwargs: Any
     ) -> VectorData:
         """Add a column; ``tags`` and ``timeseries`` get their predefined kind and description."""
         if name == "timeseries":

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
+from nwbzarr.dtypes import Text
 from nwbzarr.errors import ContainerNotFoundError, ValidationError
-from nwbzarr.model.base import Children, Container, Data, _arrays_equal, neurodata_type, values_equal
+from nwbzarr.model.base import Children, Container, Data, Deferred, _arrays_equal, neurodata_type, values_equal
 from nwbzarr.model.spec import attribute, child, children, dataset, members
 
 if TYPE_CHECKING:
@@ -36,9 +37,18 @@ def _as_array(data: Any, dtype: np.dtype | None) -> np.ndarray:
     return np.asarray(data, dtype=dtype)
 
 
+def _outer(column: Data) -> Data:
+    """What holds a column's rows: itself, its index, or its index's index (a doubly ragged column)."""
+    index = getattr(column, "index", None)
+    if index is None:
+        return column
+    outer: Data | None = index.__dict__.get("index")
+    return outer if outer is not None else index
+
+
 def _rows(column: Data) -> int | None:
-    """Rows of a column built in memory (its index's length when ragged); None while it is in the store."""
-    held = getattr(column, "index", None) or column
+    """Rows of a column built in memory (its outermost index's length when ragged); None while it is in the store."""
+    held = _outer(column)
     data = held.__dict__.get("data")
     if isinstance(data, (list, tuple, np.ndarray)):
         return len(data)
@@ -55,11 +65,41 @@ class _TypedData(Data):
         return _as_array(self.data, getattr(self, "dtype", None))
 
     def append(self, value: Any) -> None:
+        """Add one element; a stored column keeps it pending for the next write in mode 'a' (see ``pending``)."""
+        if isinstance(self.data, LazyArray):
+            self.pending.append(value)
+            return
         if not isinstance(self.data, list):
-            if isinstance(self.data, LazyArray):
-                raise ValidationError(f"{self._label}: a column read from a store cannot grow in place")
             self.data = list(self.data)
         self.data.append(value)
+
+    @property
+    def pending(self) -> list[Any]:
+        """Elements added to a column read from a store: the next ``write`` in mode 'a' appends them in place."""
+        pending: list[Any] = self.__dict__.setdefault("_pending", [])
+        return pending
+
+    def check_growth(self, value: Any, table: str) -> None:
+        """Refuse an element a stored column cannot hold (a wrong type), before anything of a row is added."""
+        data = self.data
+        if not isinstance(data, LazyArray):
+            return
+        dtype = data.dtype
+        if not isinstance(dtype, np.dtype) or dtype.names:
+            if not isinstance(dtype, Text):
+                raise ValidationError(
+                    f"{table}, column {self.name!r}: its stored {type(dtype).__name__} values cannot grow in place"
+                )
+            if not all(isinstance(v, str) for v in (value if isinstance(value, list | tuple) else [value])):
+                raise ValidationError(f"{table}, column {self.name!r}: expected text, got {value!r}")
+            return
+        given = np.asarray(value)
+        if given.dtype.kind not in "biuf" or not np.can_cast(given.dtype, dtype, casting="same_kind"):
+            raise ValidationError(f"{table}, column {self.name!r}: expected {dtype} values, got {value!r}")
+        if given.shape != tuple(data.shape[1:]):
+            raise ValidationError(
+                f"{table}, column {self.name!r}: expected elements of shape {tuple(data.shape[1:])}, got {given.shape}"
+            )
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not type(self):
@@ -97,6 +137,15 @@ class VectorData(_TypedData):
         if self.index is not None:
             self.index.target = self
 
+    def holds_objects(self) -> bool:
+        """Whether the cells are objects of the file (a reference column such as Units ``electrode_group``)."""
+        if getattr(self, "RESOLVES_REFERENCES", False):
+            return True
+        data = self.__dict__.get("data")
+        if data.__class__ is Deferred:  # a stored reference column, resolved when first read
+            return True
+        return isinstance(data, list) and bool(data) and isinstance(data[0], Container)
+
 
 @neurodata_type("hdmf-common")
 class VectorIndex(_TypedData):
@@ -104,16 +153,24 @@ class VectorIndex(_TypedData):
 
     data: Any = dataset(lazy=True, default_factory=list)
     description: str = attribute(default="")
-    target: VectorData | None = attribute(dtype="ref", default=None)
+    #: the indexed column, or for the outer index of a doubly ragged column, the inner index
+    target: VectorData | VectorIndex | None = attribute(dtype="ref", default=None)
+    #: the index of this index (``waveforms_index_index``): a row of it is a list of this index's rows
+    index: VectorIndex | None = dataclasses.field(default=None, repr=False, compare=False)
+
+    def _validate(self) -> None:
+        super()._validate()
+        if self.index is not None:
+            self.index.target = self
 
     def row(self, i: int) -> Any:
-        """The elements of row ``i`` of the indexed column."""
-        offsets = self.as_array()
+        """The elements of row ``i`` of the indexed column (a list of the inner rows when it indexes an index)."""
+        offsets = np.concatenate([self.as_array(), np.asarray(self.pending, dtype=np.int64)])
         start = int(offsets[i - 1]) if i > 0 else 0
         assert self.target is not None
+        if isinstance(self.target, VectorIndex):
+            return [self.target.row(j) for j in range(start, int(offsets[i]))]
         data = self.target.data
-        if isinstance(data, list):
-            return data[start : int(offsets[i])]
         return data[start : int(offsets[i])]
 
 
@@ -172,6 +229,8 @@ class DynamicTable(Container):
         for column in self.columns.values():
             if column.index is not None:
                 self._adopt(column.index)
+                if column.index.index is not None:
+                    self._adopt(column.index.index)
         rows = _rows(self.id)
         for name, n in lengths.items():
             if n is not None and rows is not None and n != rows:
@@ -191,13 +250,13 @@ class DynamicTable(Container):
         name: str,
         description: str,
         *,
-        index: bool = False,
+        index: bool | int = False,
         data: Sequence[Any] | None = None,
         dtype: Any = None,
         col_cls: type[VectorData] = VectorData,
         **kwargs: Any,
     ) -> VectorData:
-        """Add a column (ragged with ``index=True``); ``data`` fills existing rows."""
+        """Add a column (ragged with ``index=True``, doubly ragged with ``index=2``); ``data`` fills existing rows."""
         column = col_cls(
             name=name, description=description, dtype=np.dtype(dtype) if dtype is not None else None, **kwargs
         )
@@ -205,9 +264,17 @@ class DynamicTable(Container):
             column.index = VectorIndex(
                 name=f"{name}_index", description=f"Index for VectorData '{name}'", target=column
             )
+            if index is not True and int(index) == 2:
+                column.index.index = VectorIndex(
+                    name=f"{name}_index_index", description=f"Index for VectorIndex '{name}_index'", target=column.index
+                )
+            elif index is not True and int(index) != 1:
+                raise self._fail(name, f"index={index!r}: a column is ragged once (True or 1) or twice (2)")
         self._add_child("columns", column)
         if column.index is not None:
             self._adopt(column.index)
+            if column.index.index is not None:
+                self._adopt(column.index.index)
         if data is not None:
             rows = list(data)
             if len(self) and len(rows) != len(self):
@@ -228,6 +295,7 @@ class DynamicTable(Container):
             raise self._fail(missing[0], "needs a value in every row")
         for name, value in values.items():
             self._check_cell(self.columns[name], value)
+            self._check_stored(self.columns[name], value)
         for name, value in values.items():
             self._append_cell(self.columns[name], value)
         self.id.append(len(self) if id is None else int(id))
@@ -235,15 +303,44 @@ class DynamicTable(Container):
     def _check_cell(self, column: VectorData, value: Any) -> None:
         """Reject a cell before anything is appended (hook for typed tables)."""
 
+    def _check_stored(self, column: VectorData, value: Any) -> None:
+        """A cell of a column read from a store must fit its stored dtype (it is appended in place)."""
+        if isinstance(column.data, LazyArray):
+            if column.index is None:
+                column.check_growth(value, self._label)
+                return
+            cells = list(value) if column.index.index is not None else [value]
+            for cell in cells:
+                if isinstance(cell, str | bytes) or not isinstance(cell, Iterable | np.ndarray):
+                    raise ValidationError(
+                        f"{self._label}, column {column.name!r}: a ragged cell is a list, got {cell!r}"
+                    )
+                for item in cell:
+                    column.check_growth(item, self._label)
+
     def _append_cell(self, column: VectorData, value: Any) -> None:
         if column.index is None:
             column.append(value)
             return
+        outer = column.index.index
+        if outer is not None:  # doubly ragged: a list of ragged cells, then the outer offset
+            for cell in value:
+                self._append_ragged(column, column.index, cell)
+            outer.append(len(column.index))
+            return
+        self._append_ragged(column, column.index, value)
+
+    @staticmethod
+    def _append_ragged(column: VectorData, index: VectorIndex, value: Any) -> None:
         items = list(value)
+        if isinstance(column.data, LazyArray):  # stored: the new elements and their end offset wait for the write
+            column.pending.extend(items)
+            index.append(len(column))
+            return
         if not isinstance(column.data, list):
             column.data = list(column.data)
         column.data.extend(items)
-        column.index.append(len(column.data))
+        index.append(len(column.data))
 
     def __getitem__(self, key: str) -> VectorData:
         try:
@@ -255,7 +352,7 @@ class DynamicTable(Container):
         """One cell's value (a ragged cell is the list of its elements)."""
         col = self[column]
         if col.index is not None:
-            return col.index.row(row)
+            return (col.index.index or col.index).row(row)
         return col.data[row]
 
     def create_region(self, name: str, region: Iterable[int] | slice, description: str) -> DynamicTableRegion:
@@ -290,7 +387,7 @@ class DynamicTable(Container):
 
     @staticmethod
     def _frame_column(column: VectorData) -> Any:
-        holds_objects = getattr(column, "RESOLVES_REFERENCES", False)
+        holds_objects = column.holds_objects()
         values: Any = list(column.data) if holds_objects else column.as_array()
         if column.index is None:
             if holds_objects:
@@ -298,6 +395,11 @@ class DynamicTable(Container):
             return list(values) if values.ndim > 1 else values
         offsets = column.index.as_array().astype(np.int64)
         starts = np.concatenate([[0], offsets[:-1]]).astype(np.int64)
+        outer = column.index.index
+        if outer is not None:  # doubly ragged: each row is a list of arrays (PyNWB's waveforms)
+            cells = [values[s:e] for s, e in zip(starts, offsets, strict=True)]
+            ends = outer.as_array().astype(np.int64)
+            return [cells[s:e] for s, e in zip(np.concatenate([[0], ends[:-1]]).astype(np.int64), ends, strict=True)]
         if holds_objects:
             return [values[s:e] for s, e in zip(starts, offsets, strict=True)]
         if values.dtype.names:
