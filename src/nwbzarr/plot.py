@@ -167,13 +167,24 @@ def plot_summary(
 
     The report also counts the bytes actually fetched from storage (compressed, metadata included).
     """
+    from nwbzarr.backends.open import detect_format, open_backend
     from nwbzarr.io import NWBZarrIO
     from nwbzarr.storage import make_store
 
-    store = _ByteCounter(make_store(path, read_only=True, storage_options=storage_options))
-    with NWBZarrIO(store, "r") as io:
-        nwbfile = io.read()
-        figure, report = summary_figure(nwbfile, meter=lambda: store.nbytes, **options)
+    store: _ByteCounter | None = None
+    if not isinstance(path, Store) and detect_format(path, sniff=True, storage_options=storage_options) == "hdf5":
+        from nwbzarr.codec import decode
+
+        backend = open_backend(path, mode="r", storage_options=storage_options)  # local or remote HDF5 (issue 12)
+        try:
+            figure, report = summary_figure(decode(backend.read_tree()), **options)
+        finally:
+            backend.close()
+    else:
+        store = _ByteCounter(make_store(path, read_only=True, storage_options=storage_options))
+        with NWBZarrIO(store, "r") as io:
+            nwbfile = io.read()
+            figure, report = summary_figure(nwbfile, meter=lambda: store.nbytes, **options)
     try:
         figure.savefig(os.fspath(output))
     except (OSError, ValueError) as exc:  # no such folder, unknown format...
@@ -181,7 +192,8 @@ def plot_summary(
     width, height = figure.get_size_inches() * figure.dpi
     report.output = os.fspath(output)
     report.size_px = (round(width), round(height))
-    report.fetched_bytes, report.requests = store.nbytes, store.requests
+    if store is not None:
+        report.fetched_bytes, report.requests = store.nbytes, store.requests
     return report
 
 

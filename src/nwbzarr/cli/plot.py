@@ -33,7 +33,7 @@ def add_parser(sub: Any) -> None:
             "Reads lazily, at most --max-bytes of array data, and says how many bytes it read."
         ),
     )
-    parser.add_argument("path", help="store path or URL")
+    parser.add_argument("path", help="store path or URL (Zarr, or an NWB HDF5 file, local or remote)")
     parser.add_argument("-o", "--output", default="summary.png", help="image to write: .png, .pdf or .svg")
     parser.add_argument("--projection", choices=["mean", "max"], default="mean", help="(default: %(default)s)")
     parser.add_argument("--series", help="the imaging series to project (default: the first with frames)")
@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     from nwbzarr.cli.inputs import check_input
     from nwbzarr.plot import plot_summary
 
-    check_input(args.path, command="plot", reads=("zarr", "zarr-v2"))
+    check_input(args.path, command="plot", reads=("zarr", "zarr-v2", "hdf5"))
     report = plot_summary(
         args.path,
         args.output,

@@ -35,24 +35,24 @@ def test_reads_equal_h5pys(tmp_path: Path, dtype: str, shuffle: bool) -> None:
         reader = GzipChunkReader.of(d)
         assert reader is not None and reader.shuffle == shuffle
         lazy = H5LazyArray(d, d.dtype)
-        keys = [
+        keys: list[tuple[Any, ...]] = [
             (slice(0, 23), slice(0, 17), slice(0, 11)),
             (5, slice(0, 17), slice(2, 11)),
             (slice(3, 20), 16, slice(1, 9)),
         ]
         for _ in range(30):
-            key = []
+            parts: list[slice] = []
             for n in values.shape:
                 a, b = sorted(int(v) for v in rng.integers(0, n + 1, 2))
-                key.append(slice(a, max(b, a + 1)) if a < n else slice(n - 1, n))
-            keys.append(tuple(key))
+                parts.append(slice(a, max(b, a + 1)) if a < n else slice(n - 1, n))
+            keys.append(tuple(parts))
         for key in keys:
             assert np.array_equal(lazy[key], d[key]), key
 
 
 def test_other_filters_and_layouts_are_left_to_h5py(tmp_path: Path) -> None:
     values = np.arange(4000, dtype="<u2").reshape(40, 100)
-    cases = {
+    cases: dict[str, dict[str, Any]] = {
         "contiguous": {},
         "lzf": {"chunks": (4, 10), "compression": "lzf"},
         "fletcher32": {"chunks": (4, 10), "compression": "gzip", "fletcher32": True},

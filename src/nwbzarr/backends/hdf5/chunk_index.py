@@ -1,13 +1,15 @@
-"""Where every chunk of an HDF5 dataset is stored: offsets, sizes and filter masks, from h5py's ``chunk_iter``.
+"""Where every chunk of an HDF5 dataset is stored: offsets, sizes and filter masks.
 
-``chunk_iter`` walks the dataset's chunk B-tree once (through the block-caching file, so a few requests);
-afterwards a read knows the byte range of every chunk it needs without asking HDF5, and can fetch them all
-at once. A contiguous dataset is one "chunk" of its whole shape at its data offset.
+Built from the chunk B-tree as :mod:`.remote_btree` reads it (each level's nodes in one round trip), or
+from h5py's ``chunk_iter`` for the chunk indexes it does not parse (a request per node, one after
+another); afterwards a read knows the byte range of every chunk it needs without asking HDF5, and can
+fetch them all at once. A contiguous dataset is one "chunk" of its whole shape at its data offset.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,6 +65,22 @@ class ChunkIndex:
             dataset.id.chunk_iter(visit)
         except (OSError, ValueError, IndexError) as exc:
             raise InvalidStoreError(f"{dataset.name}: cannot read its chunk index: {exc}") from exc
+        return cls(shape, chunks, offsets, sizes, masks)
+
+    @classmethod
+    def from_entries(
+        cls, shape: tuple[int, ...], chunks: tuple[int, ...], entries: Iterable[tuple[tuple[int, ...], int, int, int]]
+    ) -> ChunkIndex:
+        """The index of ``(element offset, byte offset, size, filter mask)`` per stored chunk (read from the
+        chunk B-tree by :mod:`.remote_btree`)."""
+        grid = tuple(math.ceil(n / c) for n, c in zip(shape, chunks, strict=True))
+        offsets = np.full(grid, NOT_STORED, dtype=np.int64)
+        sizes = np.zeros(grid, dtype=np.int64)
+        masks = np.zeros(grid, dtype=np.uint32)
+        for origin, byte_offset, size, mask in entries:
+            at = tuple(o // c for o, c in zip(origin, chunks, strict=True))
+            if all(a < g for a, g in zip(at, grid, strict=True)):
+                offsets[at], sizes[at], masks[at] = byte_offset, size, mask
         return cls(shape, chunks, offsets, sizes, masks)
 
     def to_arrays(self) -> dict[str, np.ndarray]:

@@ -27,7 +27,7 @@ import numpy as np
 from nwbzarr.backends.hdf5.chunk_index import ChunkIndex
 from nwbzarr.backends.hdf5.remote_source import Identity
 
-__all__ = ["CacheEntry", "CacheSettings", "configure", "open_entry", "settings"]
+__all__ = ["CacheEntry", "CacheSettings", "configure", "has_entry", "open_entry", "settings"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,15 @@ class CacheEntry:
     def put_block(self, number: int, data: bytes) -> None:
         _write(self.root / "blocks" / str(number), data)
 
+    def get_range(self, start: int, nbytes: int) -> bytes | None:
+        """Bytes fetched outside the metadata blocks (chunk B-tree nodes), kept so a warm open needs none."""
+        with contextlib.suppress(OSError):
+            return (self.root / "ranges" / f"{start}-{nbytes}").read_bytes()
+        return None
+
+    def put_range(self, start: int, data: bytes) -> None:
+        _write(self.root / "ranges" / f"{start}-{len(data)}", data)
+
     def get_index(self, dataset: str) -> ChunkIndex | None:
         try:
             with np.load(self.root / "index" / _digest(dataset), allow_pickle=False) as arrays:
@@ -94,6 +103,12 @@ class CacheEntry:
         buffer = io.BytesIO()
         np.savez(buffer, **index.to_arrays())  # type: ignore[arg-type]
         _write(self.root / "index" / _digest(dataset), buffer.getvalue())
+
+
+def has_entry(url: str) -> bool:
+    """Whether the cache holds something for ``url`` (then checking its identity is worth a HEAD request)."""
+    current = settings()
+    return current.enabled and (current.location / _digest(url) / "identity.json").exists()
 
 
 def open_entry(url: str, identity: Identity) -> CacheEntry | None:

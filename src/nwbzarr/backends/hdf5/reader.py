@@ -43,6 +43,11 @@ class H5LazyArray(LazyArray):
         return self._dtype
 
     @property
+    def h5py_dataset(self) -> Any:
+        """The h5py dataset underneath (a raw copy reads its stored chunks)."""
+        return self._dataset
+
+    @property
     def chunks(self) -> tuple[int, ...] | None:
         chunks = self._dataset.chunks
         return tuple(chunks) if chunks else None

@@ -85,6 +85,34 @@ class RemoteFile(io.RawIOBase):
         offset = start - first * self.block_size
         return joined[offset : offset + stop - start]
 
+    def preload(self, start: int, data: bytes) -> None:
+        """Keep the whole blocks that ``data`` (the bytes at ``start``) covers, as if fetched (no request)."""
+        stop = start + len(data)
+        first = -(-start // self.block_size)
+        with self._lock:
+            for n in range(first, self.size // self.block_size + 1):
+                lo, hi = n * self.block_size, min((n + 1) * self.block_size, self.size)
+                if hi > stop or lo >= hi:
+                    break
+                block = data[lo - start : hi - start]
+                self._keep(n, block)
+                if self.store is not None:
+                    self.store.put_block(n, block)
+
+    def peek(self, start: int, nbytes: int) -> bytes | None:
+        """Bytes ``[start, start + nbytes)`` if every block they lie in is held (in memory or on disk), else
+        ``None``: never a request (:mod:`.remote_btree` fetches what is missing together)."""
+        stop = min(start + nbytes, self.size)
+        if stop <= start:
+            return b""
+        first, last = start // self.block_size, (stop - 1) // self.block_size
+        with self._lock:
+            if not self._held(first, last):
+                return None
+            joined = b"".join(self._block(n) for n in range(first, last + 1))
+        offset = start - first * self.block_size
+        return joined[offset : offset + stop - start]
+
     def _held(self, first: int, last: int) -> bool:
         """Whether blocks ``first..last`` are in memory or in the disk cache (loaded into memory if so)."""
         for n in range(first, last + 1):

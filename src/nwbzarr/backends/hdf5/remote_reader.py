@@ -133,10 +133,20 @@ class RemoteH5Array(LazyArray):
 
     def _locator(self, grids: list[tuple[int, ...]]) -> Callable[[tuple[int, ...]], tuple[int, int, int]]:
         """Where chunks ``grids`` are stored: from the chunk index, or, for a read of a few chunks before the
-        index exists, from HDF5's lookup of those chunks alone (a node or two of the B-tree, not all of it)."""
+        index exists, from a lookup of those chunks alone in the chunk B-tree (:mod:`.remote_btree`: one leaf,
+        not all of them; HDF5's own lookup walks the leaves from the left, a request each)."""
         index = self._index or self.file.known_index(self.path)
         if index is None and len(grids) <= FEW_CHUNKS and self._chunks is not None:
             chunks = self._chunks
+            tree = self.file.tree(self.path)
+            if tree is not None:  # the leaves on the way, one request a level (the root is held since open)
+                origins = {grid: tuple(g * c for g, c in zip(grid, chunks, strict=True)) for grid in grids}
+                stored = tree.find(origins.values())
+                located = {}
+                for grid, origin in origins.items():
+                    entry = stored.get(origin)
+                    located[grid] = (NOT_STORED, 0, 0) if entry is None else (entry.child, entry.size, entry.mask)
+                return located.__getitem__
             dataset = self.file.h5[self.path]
             found = {}
             for grid in grids:
@@ -189,7 +199,9 @@ class RemoteH5Array(LazyArray):
         workers = min(max(os.cpu_count() or 2, 2), len(ranges))
         get = self.file.source.get
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-h5-decode") as pool:
-            sync(fetch_ranges(ranges, get, handle, pool=pool, in_flight=MAX_IN_FLIGHT))
+            # the storage option max_inflight (checked by make_store when the source opened), else the default
+            in_flight = (self.file.source.storage_options or {}).get("max_inflight", MAX_IN_FLIGHT)
+            sync(fetch_ranges(ranges, get, handle, pool=pool, in_flight=int(in_flight)))
 
     def to_dask(self, chunks: Any = None) -> dask.array.Array:
         """Dask chunks of whole file chunks, grouped up to about 64 MiB a task (each task: one planned read).
