@@ -14,6 +14,32 @@ from nwbzarr.testing.s3server import S3TestServer
 
 _names = itertools.count()
 
+#: every test that talks to the S3 server runs over both transports (obstore: the default when installed)
+TRANSPORTS = ("obstore", "fsspec")
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "s3_server" in metafunc.fixturenames:
+        metafunc.parametrize("s3_transport", TRANSPORTS, indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def s3_transport(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str | None]:
+    """The transport of ``s3://`` URLs in this test (``NWBZARR_TRANSPORT``); None for tests without S3.
+
+    The bucket is emptied afterwards: tests name fixed URLs, and each runs once per transport."""
+    transport: str | None = getattr(request, "param", None)
+    if transport == "obstore":
+        pytest.importorskip("obstore")
+    if transport is None:
+        yield None
+        return
+    monkeypatch.setenv("NWBZARR_TRANSPORT", transport)
+    yield transport
+    server: S3TestServer = request.getfixturevalue("s3_server")
+    bucket = server.resource().Bucket("lab")
+    bucket.objects.all().delete()
+
 
 @pytest.fixture(scope="session")
 def s3_server() -> Iterator[S3TestServer]:

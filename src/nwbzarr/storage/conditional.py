@@ -7,6 +7,10 @@ put or delete conditioned on a version happens only if the object still has it.
   DeleteObject, one request each, atomic on the server. Whether the server honours them is probed once
   per bucket (an S3-compatible server may ignore the headers); if it does not, a
   :class:`ConditionalWritesWarning` says so and the calls fall back to check-then-put.
+- S3 over obstore (a zarr ``ObjectStore``): the same two headers through obstore's ``put(mode="create")``
+  and ``put(mode={"e_tag": ...})``, probed the same way. obstore has no conditional delete: removing the
+  lock there is check-then-delete (only a holder whose lease another writer took over can lose that race,
+  and its commit is refused by the compare-and-swap anyway).
 - Local disk: create-only is an exclusive hard link (atomic); compare-and-swap is check-then-replace
   (the window is microseconds, and only a writer that already lost its lock can be in it).
 - ``MemoryStore``: every call is atomic under one lock of this process.
@@ -28,7 +32,7 @@ from typing import Any
 from zarr.abc.store import Store
 from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
-from zarr.storage import FsspecStore, LocalStore, MemoryStore
+from zarr.storage import FsspecStore, LocalStore, MemoryStore, ObjectStore
 
 __all__ = [
     "PROBE_PREFIX",
@@ -70,6 +74,34 @@ def _s3(store: Store) -> Any | None:
     if isinstance(store, FsspecStore) and "s3" in (getattr(store.fs, "protocol", None) or ()):
         return store.fs
     return None
+
+
+def _obstore(store: Store) -> Any | None:
+    """The obstore store under a zarr ``ObjectStore`` (S3 through obstore), or None."""
+    return store.store if isinstance(store, ObjectStore) else None
+
+
+async def _ob_get(store: ObjectStore[Any], key: str) -> Versioned | None:
+    import obstore
+
+    try:
+        result = await obstore.get_async(store.store, key)
+    except FileNotFoundError:
+        return None
+    data = bytes(await result.bytes_async())
+    return Versioned(data, str(result.meta.get("e_tag") or _digest(data)))
+
+
+async def _ob_put(store: ObjectStore[Any], key: str, data: bytes, mode: Any) -> str | None:
+    """Put with ``mode`` ("create" or {"e_tag": ...}); the new ETag, or None when the condition did not hold."""
+    import obstore
+    from obstore.exceptions import AlreadyExistsError, PreconditionError
+
+    try:
+        result = await obstore.put_async(store.store, key, data, mode=mode)
+    except (AlreadyExistsError, PreconditionError):
+        return None
+    return str(result.get("e_tag") or _digest(data))
 
 
 def _s3_key(store: FsspecStore, key: str) -> tuple[str, str]:
@@ -131,6 +163,10 @@ def is_atomic(store: Store) -> bool:
     """Whether conditional writes on ``store`` are atomic (probed once per S3 bucket, warning if not)."""
     if isinstance(store, (LocalStore, MemoryStore)):
         return True
+    if isinstance(store, ObjectStore):
+        config = getattr(store.store, "config", None) or {}
+        where = (str(config.get("endpoint", "")), str(config.get("bucket", store.store)))
+        return _probed_once(where, store, _ob_probe(store))
     fs = _s3(store)
     if fs is None:
         return False
@@ -139,18 +175,37 @@ def is_atomic(store: Store) -> bool:
         getattr(fs, "endpoint_url", None) or (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url", "")
     )
     bucket = (endpoint, store.path.split("/", 1)[0])
+    return _probed_once(bucket, store, _probe(store))
+
+
+def _probed_once(where: tuple[str, str], store: Store, probe: Any) -> bool:
+    """Run ``probe`` (a coroutine) the first time ``where`` is asked about; warn if the server ignores it."""
     with _probe_lock:
-        if bucket not in _probed:
-            _probed[bucket] = sync(_probe(store))
-            if not _probed[bucket]:
+        if where not in _probed:
+            _probed[where] = sync(probe)
+            if not _probed[where]:
                 warnings.warn(
-                    f"s3://{bucket[1]} (endpoint {bucket[0] or 'AWS'}) ignores conditional writes (If-None-Match): "
+                    f"{store} (endpoint {where[0] or 'AWS'}) ignores conditional writes (If-None-Match): "
                     "nwbzarr's write lock and commit fall back to check-then-put there, so two writers starting "
                     "in the same instant are not excluded",
                     ConditionalWritesWarning,
-                    stacklevel=3,
+                    stacklevel=4,
                 )
-        return _probed[bucket]
+        else:
+            probe.close()  # not awaited: the answer is known
+        return _probed[where]
+
+
+async def _ob_probe(store: ObjectStore[Any]) -> bool:
+    """:func:`_probe` through obstore."""
+    import obstore
+
+    key = f"{PROBE_PREFIX}{uuid.uuid4().hex}"
+    first = await _ob_put(store, key, b"probe", "overwrite")
+    try:
+        return first is not None and await _ob_put(store, key, b"again", "create") is None
+    finally:
+        await obstore.delete_async(store.store, key)
 
 
 async def _probe(store: FsspecStore) -> bool:
@@ -170,6 +225,8 @@ def _local(store: Store, key: str) -> Path | None:
 
 def read_versioned(store: Store, key: str) -> Versioned | None:
     """The object's bytes and version, or None if it is absent."""
+    if isinstance(store, ObjectStore):
+        return sync(_ob_get(store, key))
     if _s3(store) is not None:
         assert isinstance(store, FsspecStore)
         return sync(_s3_get(store, key))
@@ -206,9 +263,14 @@ def create_only(store: Store, key: str, data: bytes) -> str | None:
             _set(store, key, data)
             return _digest(data)
     if is_atomic(store):
+        if isinstance(store, ObjectStore):
+            return sync(_ob_put(store, key, data, "create"))
         assert isinstance(store, FsspecStore)
         return sync(_s3_put(store, key, data, IfNoneMatch="*"))
-    # fallback: check-then-put, with a read-back that settles most races (the last put wins)
+    # fallback: check-then-put, with a read-back that settles most races (the last put wins); the check is
+    # explicit because a store's own set_if_not_exists may rely on the header the server ignores (obstore)
+    if sync(store.exists(key)):
+        return None
     sync(store.set_if_not_exists(key, default_buffer_prototype().buffer.from_bytes(data)))
     current = read_versioned(store, key)
     return current.version if current is not None and current.data == data else None
@@ -225,6 +287,8 @@ def replace_if_version(store: Store, key: str, data: bytes, version: str | None)
                 return None
             _set(store, key, data)
             return _digest(data)
+    if is_atomic(store) and isinstance(store, ObjectStore):
+        return sync(_ob_put(store, key, data, {"e_tag": version}))
     if is_atomic(store) and _s3(store) is not None:
         assert isinstance(store, FsspecStore)
         return sync(_s3_put(store, key, data, IfMatch=version))

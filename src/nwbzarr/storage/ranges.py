@@ -13,6 +13,8 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterable
 from concurrent.futures import Executor
 
+from nwbzarr.storage.inflight import DEFAULT_MAX_INFLIGHT
+
 __all__ = ["COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "fetch_ranges", "merge"]
 
 #: pieces closer than this are fetched in one ranged request. Merging bigger holes would read other
@@ -20,8 +22,8 @@ __all__ = ["COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "fetch_ranges", "
 COALESCE_GAP = 64 * 1024
 #: a merged range grows no larger than this (so one slow request does not hold up a read)
 MAX_RANGE_BYTES = 16 * 1024 * 1024
-#: requests of one read in flight at once (see :mod:`nwbzarr.backends.zarr_v3.shard_reader` for the measurement)
-MAX_IN_FLIGHT = 24
+#: requests of one read in flight at once unless the store sets ``max_inflight`` (:mod:`nwbzarr.storage.inflight`)
+MAX_IN_FLIGHT = DEFAULT_MAX_INFLIGHT
 
 type Merged[T] = tuple[int, int, list[tuple[int, int, T]]]
 

@@ -2,7 +2,9 @@
 
 Tests point s3fs (``endpoint_url``) or an HTTP client at the proxy to count what a read really costs
 on the wire, and benchmarks add a realistic round-trip latency. Subclasses can change a response
-(fault injection) by overriding :meth:`CountingProxy.intercept`.
+(fault injection) by overriding :meth:`CountingProxy.intercept`. Several proxies (in several processes,
+each in front of its own server holding the same objects) can share one port (``reuse_port``): the
+kernel spreads the client's connections over them, so one Python process does not cap a benchmark.
 """
 
 from __future__ import annotations
@@ -31,14 +33,20 @@ _HOP_BY_HOP = {
 class CountingProxy:
     """``with CountingProxy("127.0.0.1", 9000, latency=0.02) as proxy: ... proxy.requests``."""
 
-    def __init__(self, target_host: str, target_port: int, *, latency: float = 0.0) -> None:
+    def __init__(
+        self, target_host: str, target_port: int, *, latency: float = 0.0, port: int = 0, reuse_port: bool = False
+    ) -> None:
         self.target = (target_host, target_port)
         self.latency = latency
         self.requests: Counter[str] = Counter()  # by method
         self.paths: list[tuple[str, str]] = []
+        self.ranges: list[str] = []  # the Range header of each request in ``paths`` ("" for a whole object)
         self.bytes_out = 0  # response bytes sent to the client
+        self.max_in_flight = 0  # the most requests the proxy held at once since the last reset
+        self._active = 0
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        server_class = _SharedPortServer if reuse_port else _Server
+        self._server = server_class(("127.0.0.1", port), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -55,7 +63,9 @@ class CountingProxy:
         with self._lock:
             self.requests.clear()
             self.paths.clear()
+            self.ranges.clear()
             self.bytes_out = 0
+            self.max_in_flight = self._active
 
     def __enter__(self) -> CountingProxy:
         self._thread.start()
@@ -87,6 +97,16 @@ class CountingProxy:
                 with proxy._lock:
                     proxy.requests[self.command] += 1
                     proxy.paths.append((self.command, self.path))
+                    proxy.ranges.append(self.headers.get("Range") or "")
+                    proxy._active += 1
+                    proxy.max_in_flight = max(proxy.max_in_flight, proxy._active)
+                try:
+                    self._relay()
+                finally:
+                    with proxy._lock:
+                        proxy._active -= 1
+
+            def _relay(self) -> None:
                 if proxy.latency:
                     time.sleep(proxy.latency)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -120,15 +140,30 @@ class CountingProxy:
                 announced = response.getheader("Content-Length") if self.command == "HEAD" else None
                 self.send_header("Content-Length", announced or str(len(payload)))
                 self.end_headers()
+                with proxy._lock:  # counted before the client can have it: a count read after the answer includes it
+                    proxy.bytes_out += len(payload)
                 if self.command != "HEAD":
                     self.wfile.write(payload)
-                with proxy._lock:
-                    proxy.bytes_out += len(payload)
                 upstream.close()
 
             do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = _forward
 
         return Handler
+
+
+class _Server(ThreadingHTTPServer):
+    """A threading server that queues a read's hundreds of new connections instead of dropping them.
+
+    socketserver listens with a backlog of 5: a client opening 175 connections at once sees most of its
+    SYNs dropped and resent after a second, which would be charged to the reader."""
+
+    request_queue_size = 1024
+
+
+class _SharedPortServer(_Server):
+    """A threading server whose port other processes' servers may bind too (SO_REUSEPORT)."""
+
+    allow_reuse_port = True
 
 
 class ConditionalStrippingProxy(CountingProxy):

@@ -74,14 +74,20 @@ class S3TestServer:
             "secret": _ENV["AWS_SECRET_ACCESS_KEY"],
         }
 
+    def _boto3_args(self) -> dict[str, Any]:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region_name": _ENV["AWS_DEFAULT_REGION"],
+            "aws_access_key_id": _ENV["AWS_ACCESS_KEY_ID"],
+            "aws_secret_access_key": _ENV["AWS_SECRET_ACCESS_KEY"],
+        }
+
     def create_bucket(self, name: str) -> str:
         boto3 = require("boto3", "the S3 test server")
-        client = boto3.client(
-            "s3",
-            endpoint_url=self.endpoint_url,
-            region_name=_ENV["AWS_DEFAULT_REGION"],
-            aws_access_key_id=_ENV["AWS_ACCESS_KEY_ID"],
-            aws_secret_access_key=_ENV["AWS_SECRET_ACCESS_KEY"],
-        )
-        client.create_bucket(Bucket=name)
+        boto3.client("s3", **self._boto3_args()).create_bucket(Bucket=name)
         return name
+
+    def resource(self) -> Any:
+        """A boto3 S3 resource on this server (to list or empty a bucket in a test)."""
+        boto3 = require("boto3", "the S3 test server")
+        return boto3.resource("s3", **self._boto3_args())

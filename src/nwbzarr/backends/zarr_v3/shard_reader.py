@@ -10,6 +10,9 @@ trips, so nwbzarr plans the whole read first and sends each round at once:
 2. the inner chunks it needs from those other shards, adjacent byte ranges merged across gaps up to
    :data:`COALESCE_GAP`, all together.
 
+"All together" is bounded by the store's ``max_inflight`` storage option (:mod:`nwbzarr.storage.inflight`,
+256 by default), one setting for every read, so a time course's ~170 chunk ranges leave in one round.
+
 Indexes once read are kept (step 1 is then skipped for those shards). Chunks are decoded in a thread
 pool as their bytes arrive (Blosc, Zstd and the checksum release the GIL). A frame is two rounds (one in
 a shard read before), a time course across many shards two rounds too, and a whole shard one. Strided
@@ -37,6 +40,7 @@ from nwbzarr.abc.array import Index, as_box, drop_integer_axes
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
 from nwbzarr.blocks import overlap
 from nwbzarr.errors import InvalidStoreError
+from nwbzarr.storage.inflight import DEFAULT_MAX_INFLIGHT, max_inflight
 from nwbzarr.storage.ranges import merge
 
 __all__ = ["CACHED_INDEXES", "COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
@@ -46,11 +50,9 @@ __all__ = ["CACHED_INDEXES", "COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES",
 COALESCE_GAP = 64 * 1024
 #: a merged range grows no larger than this (so one slow request does not hold up a read)
 MAX_RANGE_BYTES = 16 * 1024 * 1024
-#: requests of one read in flight at once. At 20 ms a round trip, 24 is over 1,000 requests a second, more
-#: than the client can issue (s3fs and botocore spend about 1.5 ms of CPU on a request); more would only
-#: open more connections (each a TLS handshake on real S3). Measured on the benchmark's S3 server: 24 and
-#: 64 read a 176-request time course in the same time, 10 (zarr's limit) in twice that
-MAX_IN_FLIGHT = 24
+#: requests of one read in flight at once, unless the store sets ``max_inflight`` (:mod:`nwbzarr.storage.inflight`):
+#: high enough that a time course's ~170 inner chunks go out in one round (it was 24, eight rounds)
+MAX_IN_FLIGHT = DEFAULT_MAX_INFLIGHT
 #: shard indexes a reader keeps (16 bytes an inner chunk: about 43 KiB a default shard of 512 x 512 frames)
 CACHED_INDEXES = 1024
 
@@ -67,10 +69,11 @@ class _Piece:
 class ShardReader:
     """Reads regions of one sharded array; ``read`` returns ``None`` for a selection it leaves to zarr."""
 
-    def __init__(self, layout: ShardLayout, where: str, *, in_flight: int = MAX_IN_FLIGHT) -> None:
+    def __init__(self, layout: ShardLayout, where: str, *, in_flight: int | None = None) -> None:
         self.layout = layout
         self.where = where
-        self.in_flight = in_flight
+        # the store's ``max_inflight`` storage option unless given here
+        self.in_flight = in_flight if in_flight is not None else max_inflight(layout.array.store_path.store)
         # shard indexes already read, most recent last; only for chunks with a CRC-32C (see _cached)
         self._indexes: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self._indexes_lock = threading.Lock()
