@@ -98,6 +98,11 @@ class V2LazyArray(LazyArray):
     def chunks(self) -> tuple[int, ...] | None:
         return None if self._scalar else self._chunks
 
+    @property
+    def v2_encoding(self) -> tuple[Store, str, dict[str, Any]] | None:
+        """The store, key prefix and ``.zarray`` of the array (a raw copy reads its chunks); None for scalars."""
+        return None if self._scalar else (self._store, self.path.lstrip("/"), self._meta)
+
     def _read(self, key: Index) -> np.ndarray:
         if self._scalar:
             return self._region((slice(0, 1),))[0:1].reshape(())
