@@ -18,6 +18,7 @@ from nwbzarr.model import (
     TimeSeries,
 )
 from nwbzarr.model.generic import get_class
+from nwbzarr.model.namespaces import load_namespaces
 from nwbzarr.streams import FrameStream
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.verify import verify
@@ -42,6 +43,7 @@ __all__ = [
     "__version__",
     "convert",
     "get_class",
+    "load_namespaces",
     "read_nwb",
     "verify",
 ]

@@ -12,6 +12,7 @@ __all__ = ["require"]
 _EXTRA_OF = {
     "h5py": "hdf5",
     "s3fs": "s3",
+    "obstore": "obstore",
     "dask": "dask",
     "distributed": "dask",
     "pandas": "pandas",
@@ -19,6 +20,7 @@ _EXTRA_OF = {
     "tifffile": "tiff",
     "matplotlib": "plot",
     "xarray": "xarray",
+    "yaml": "schema",
 }
 
 

@@ -15,6 +15,15 @@ from typing import Any, Literal
 from zarr.abc.store import Store
 
 from nwbzarr.backends.open import Format, detect_format, open_backend
+from nwbzarr.backends.zarr_v3 import ZarrBackend
+from nwbzarr.backends.zarr_v3.icechunk_dst import is_icechunk, write_icechunk
+from nwbzarr.backends.zarr_v3.raw_record import describe, raw_copies
+from nwbzarr.backends.zarr_v3.resume_convert import (
+    conversion_plan,
+    finished_target,
+    resume_target,
+    resumed_note,
+)
 from nwbzarr.blocks import sparse_chunks
 from nwbzarr.dtypes import is_numeric
 from nwbzarr.errors import IncompleteStoreError, NWBZarrError
@@ -56,6 +65,7 @@ def convert(
     progress: Callback | None = None,
     verify: bool = True,
     explain: Callable[[str], None] | None = None,
+    resume: bool = False,
 ) -> VerifyReport | None:
     """Copy the NWB file ``src`` to ``dst``; formats come from the paths unless given.
 
@@ -69,13 +79,27 @@ def convert(
     resolve from ``dst`` (``external_links="keep"``, said through ``explain``), copied in (``"copy"``) or
     refused (``"refuse"``). HDF5 datasets stored in external raw files or virtual datasets are refused
     unless ``allow_external_data=True``. Sparse arrays copy only their stored chunks, keeping their chunk
-    shape (see :func:`nwbzarr.blocks.stored_regions`).
+    shape (see :func:`nwbzarr.blocks.stored_regions`). An array whose destination encoding equals its
+    source's (Zarr objects, HDF5 deflate chunks, v2 chunks; see :mod:`nwbzarr.backends.zarr_v3.raw_copy`)
+    has its stored bytes copied without re-encoding, said through ``explain``.
 
     Nothing is touched when ``dst`` is the source, lies in it or holds it, is a non-empty folder or a file
     that is not an NWB file of the destination format, or (format taken from the name) has no NWB suffix.
     ``overwrite`` replaces a local file or store only after the new copy is complete and verified (written
     beside it, then swapped in); on object storage the old store is replaced in place, and ``explain``
     is told so first.
+
+    ``resume=True`` continues a conversion into a Zarr ``dst`` that was interrupted (killed, a dropped
+    connection, Ctrl-C): the objects it stored and recorded are kept (checked by size), the rest is written,
+    then the usual commit and verification. It is refused (:class:`~nwbzarr.errors.ResumeRefusedError`,
+    naming what changed, the partial copy untouched) if the source changed since (path, size, time or
+    ETag) or the options differ. On an absent or empty ``dst`` it simply converts; on a complete copy of
+    the same conversion it says so through ``explain`` and only verifies. See
+    :mod:`nwbzarr.backends.zarr_v3.resume`.
+
+    ``dst`` may be an icechunk session's store (``repo.writable_session("main").store``): the file is
+    written as plain Zarr v3 nodes, without nwbzarr's manifest or verification (icechunk refuses other
+    keys), and the caller commits the session; see ``docs/icechunk.md``.
     """
     if isinstance(compression, str):
         compression = Compression(codec=compression)  # type: ignore[arg-type]
@@ -84,14 +108,26 @@ def convert(
         if dst_format is not None:
             raise NWBZarrError(f"{_typed(dst)}: nwbzarr writes Zarr v3 stores, not legacy v2 ones; use --to zarr")
         fmt = "zarr"  # an existing legacy store: replaced by a v3 one if asked
-    existing = check_destination(
-        dst,
-        format=fmt,
-        overwrite=overwrite,
-        sources=[src],
-        named=dst_format is None,
-        storage_options=dst_storage_options,
-        how="pass --overwrite (overwrite=True)",
+    shaping: dict[str, Any] = {"layout": layout}  # formats aside: the destination is Zarr, the source fingerprinted
+    shaping |= {"chunks": chunks, "compression": compression, "raw": raw, "external_links": external_links}
+    shaping["allow_external_data"] = allow_external_data
+    plan = conversion_plan(src, storage_options, _options(shaping)) if fmt == "zarr" else None
+    unfinished = resume_target(dst, fmt, overwrite, dst_storage_options) if resume else None
+    if unfinished is not None and unfinished.get("state") != "writing":
+        return finished_target(unfinished, dst, plan, dst_storage_options, verify, explain)
+    versioned = is_icechunk(dst)  # an icechunk session: its commit is the transaction (docs/icechunk.md)
+    existing = (
+        "nothing"
+        if versioned
+        else check_destination(
+            dst,
+            format=fmt,
+            overwrite=overwrite or unfinished is not None,
+            sources=[src],
+            named=dst_format is None,
+            storage_options=dst_storage_options,
+            how="pass --overwrite (overwrite=True)",
+        )
     )
     here = locate(dst) if not isinstance(dst, Store) else None
     source = open_backend(src, mode="r", format=src_format, storage_options=storage_options, allow_pickle=allow_pickle)
@@ -109,10 +145,18 @@ def convert(
             with_specifications(tree)
             if src_fmt != "hdf5":  # JSON attributes: unsigned types a store did not record come from the schema
                 apply_unsigned_types(tree)
+        if versioned:
+            assert isinstance(dst, Store)
+            write_icechunk(tree, dst, progress or NO_PROGRESS, overwrite=overwrite)
+            return None
+        if unfinished is not None:  # convert --resume: continue the interrupted write in place
+            return _write(
+                tree, dst, fmt, dst_storage_options, progress, verify, mode="a", explain=explain, plan=plan, resume=True
+            )
         if existing != "nothing" and here is not None and here.local is not None:
             # a local file or store is replaced only once its successor is complete and verified
             with written_beside(here.local) as beside:
-                report = _write(tree, beside, fmt, None, progress, verify)
+                report = _write(tree, beside, fmt, None, progress, verify, explain=explain)
             if report is not None:
                 report.target = _typed(dst)
             return report
@@ -121,7 +165,17 @@ def convert(
                 f"{_typed(dst)}: replacing the existing store in place (object storage has no rename): "
                 "its objects are removed before the copy is written"
             )
-        return _write(tree, dst, fmt, dst_storage_options, progress, verify, mode="w" if overwrite else "w-")
+        return _write(
+            tree,
+            dst,
+            fmt,
+            dst_storage_options,
+            progress,
+            verify,
+            mode="w" if overwrite else "w-",
+            explain=explain,
+            plan=plan,
+        )
     finally:
         linked.close()
         source.close()
@@ -135,12 +189,23 @@ def _write(
     progress: Callback | None,
     verify: bool,
     *,
-    mode: Literal["w", "w-"] = "w-",
+    mode: Literal["w", "w-", "a"] = "w-",
+    explain: Callable[[str], None] | None = None,
+    plan: dict[str, Any] | None = None,
+    resume: bool = False,
 ) -> VerifyReport | None:
     """Write ``tree`` to ``dst`` (removing what a failed write left), then verify a Zarr copy."""
     destination = open_backend(dst, mode=mode, format=fmt, storage_options=options)
     try:
-        destination.write_tree(tree, append=False, progress=progress or NO_PROGRESS)
+        with raw_copies() as copied:  # arrays whose stored bytes were copied as they are (see raw_copy)
+            if plan is not None and isinstance(destination, ZarrBackend):  # resumable (see convert's resume)
+                destination.write_tree(tree, append=False, progress=progress or NO_PROGRESS, plan=plan, resume=resume)
+                resumed_note(destination, explain)
+            else:
+                destination.write_tree(tree, append=False, progress=progress or NO_PROGRESS)
+        if explain is not None:
+            for line in describe(copied):
+                explain(line)
     except BaseException:
         destination.discard()
         raise
@@ -154,6 +219,14 @@ def _write(
             f"{_typed(dst)}: verification after the copy failed: {'; '.join(report.problems[:5])}"
         )
     return report
+
+
+def _options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options that shape the copy, as JSON values (what the manifest records and a resume compares)."""
+    options["chunks"] = list(options["chunks"]) if options["chunks"] is not None else None
+    if isinstance(options["compression"], Compression):
+        options["compression"] = dataclasses.asdict(options["compression"])
+    return options
 
 
 def _typed(target: StoreLike) -> str:

@@ -19,7 +19,9 @@ __all__ = [
     "NWBZarrError",
     "NotInFileError",
     "ReadTooLargeError",
+    "ResumeRefusedError",
     "ReadOnlyError",
+    "SchemaError",
     "StorageError",
     "StoreExistsError",
     "StoreLockedError",
@@ -98,12 +100,20 @@ class IncompleteStoreError(InvalidStoreError):
     """The store was not finished by its writer (interrupted write); says how to resume or remove it."""
 
 
+class ResumeRefusedError(NWBZarrError, ValueError):
+    """A resume was refused: the source or the options changed since the first attempt (the message says which)."""
+
+
 class ReadTooLargeError(NWBZarrError, MemoryError):
     """One read would bring more into memory than :data:`nwbzarr.abc.array.MAX_READ_BYTES`."""
 
 
 class UnsafeDataError(NWBZarrError, PermissionError):
     """Decoding would run code from the data (pickle) or leave the store; refused unless allowed."""
+
+
+class SchemaError(NWBZarrError, ValueError):
+    """A namespace or schema file cannot be loaded (missing source, bad YAML, unknown included namespace)."""
 
 
 class MissingDependencyError(NWBZarrError, ImportError):

@@ -8,6 +8,7 @@ from typing import Any
 
 from nwbzarr.cli.inputs import check_input
 from nwbzarr.convert import convert
+from nwbzarr.errors import NWBZarrError, StorageError
 from nwbzarr.progress import terminal_progress
 
 __all__ = ["add_parser", "run"]
@@ -37,6 +38,12 @@ def add_parser(sub: Any) -> None:
     parser.add_argument("--chunks", type=_shape, help="chunk shape for arrays of that rank, e.g. 8,64,64")
     parser.add_argument("--compression", choices=["zstd", "lz4", "gzip", "none"], help="codec for numeric arrays")
     parser.add_argument("--overwrite", action="store_true", help="replace DST if it exists")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue an interrupted conversion into DST: what it stored is kept, the rest is written (the "
+        "same SRC, unchanged, and the same options are required); on nothing, a plain conversion",
+    )
     parser.add_argument(
         "--allow-pickle",
         action="store_true",
@@ -84,7 +91,17 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             verify=not args.no_verify,
             explain=lambda text: print(f"nwbzarr convert: {text}", file=sys.stderr),
+            resume=args.resume,
         )
+    except (OSError, KeyboardInterrupt) as exc:
+        progress.close()
+        if _resumable(exc):
+            print(
+                f"nwbzarr convert: interrupted; what was copied to {args.dst} is kept: run the same command with "
+                "--resume to continue (Zarr destinations)",
+                file=sys.stderr,
+            )
+        raise
     finally:
         progress.close()
     print(f"converted {args.src} -> {args.dst}")
@@ -95,3 +112,8 @@ def run(args: argparse.Namespace) -> int:
             f"(rerun with `nwbzarr verify {args.dst}`)"
         )
     return 0
+
+
+def _resumable(exc: BaseException) -> bool:
+    """A failure of the connection or of the disk (not of the input): the partial copy is worth resuming."""
+    return isinstance(exc, KeyboardInterrupt | StorageError) or not isinstance(exc, NWBZarrError)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from zarr.abc.store import Store
-from zarr.storage import FsspecStore, LocalStore, WrapperStore
+from zarr.storage import FsspecStore, LocalStore, ObjectStore, WrapperStore
 
 from nwbzarr.errors import DestinationError, StorageError, StoreExistsError
 from nwbzarr.storage.resolve import StoreLike, make_store, store_exists
@@ -79,6 +79,16 @@ def locate(target: StoreLike) -> Location | None:
             protocol = target.fs.protocol
             scheme = protocol[0] if isinstance(protocol, (tuple, list)) else str(protocol)
             return Location(repr(target), _scheme(scheme), _normal_key(target.path))
+        if isinstance(target, ObjectStore):  # obstore (storage/obstore_store.py): an S3 bucket and prefix, or a URL
+            inner = target.store
+            bucket = (getattr(inner, "config", None) or {}).get("bucket")
+            if bucket:
+                return Location(repr(target), _scheme("s3"), _normal_key(f"{bucket}/{inner.prefix or ''}"))
+            url = str(getattr(inner, "url", "") or "")
+            if "://" in url:
+                scheme, _, rest = url.partition("://")
+                return Location(repr(target), _scheme(scheme), _normal_key(rest))
+            return None
         inner = getattr(target, "_store", None) or getattr(target, "store", None)  # wrappers of other kinds
         return locate(inner) if isinstance(inner, Store) and inner is not target else None
     text = os.fspath(target)

@@ -34,6 +34,7 @@ from nwbzarr.backends.zarr_v3.manifest import (
 )
 from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.recovery import interrupted, recover
+from nwbzarr.backends.zarr_v3.resume import ResumeLog, check_plan, clear_progress, kept_objects, read_progress
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
 from nwbzarr.errors import (
     IncompleteStoreError,
@@ -68,6 +69,10 @@ class ZarrBackend(Backend):
         self._root: zarr.Group | None = None
         self._held: Held | None = None  # the write lock, while a write holds it
         self._version: str | None = None  # the manifest's version as this writer last wrote it
+        #: after a resumed write: (objects recorded by the earlier attempts, objects kept, bytes kept)
+        self.resumed: tuple[int, int, int] | None = None
+        self._log: ResumeLog | None = None  # a resumable write's record of the objects stored so far
+        self.grown: dict[str, zarr.Array[Any]] = {}  # the arrays the last write's ``grow`` appended to
 
     def _open_root(self) -> zarr.Group:
         if self._root is None:
@@ -132,18 +137,42 @@ class ZarrBackend(Backend):
         root = self._open_root()
         return {"/"} | {"/" + rel for rel, _ in root.members(max_depth=None)}
 
-    def write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
+    def write_tree(
+        self,
+        tree: Group,
+        *,
+        append: bool,
+        progress: Callback,
+        plan: dict[str, Any] | None = None,
+        resume: bool = False,
+        grow: dict[str, Any] | None = None,
+    ) -> None:
+        """Write ``tree`` (see :class:`Backend`); ``plan`` makes a new write resumable, ``resume`` continues one.
+
+        ``grow`` (``{path: rows}``, with ``append``): rows added to stored arrays (a table's columns) in the
+        same commit as the new objects, so a failure undoes both; the grown arrays are left in ``self.grown``.
+
+        With a ``plan`` (what :func:`nwbzarr.convert.convert` passes: the source's fingerprint and the
+        options), every object is recorded as it is stored (:mod:`.resume`), and a write interrupted by
+        a storage error or Ctrl-C keeps what it stored, so that ``resume=True`` with the same plan can
+        continue it; a different plan is refused (:class:`~nwbzarr.errors.ResumeRefusedError`).
+        """
         if self.store.read_only:
             raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'w', 'w-' or 'a' to write")
         existed = True
         try:
             with write_lock(self.store, self.where) as self._held:
                 existed = self._holds_a_store()
+                # a refused resume raises here, before anything is written: the partial copy stays as it is
+                kept = self._begin_resume(plan) if resume and plan is not None and not append else None
                 try:
-                    self._write_tree(tree, append=append, progress=progress)
+                    self._write_tree(tree, append=append, progress=progress, plan=plan, kept=kept, grow=grow)
                 except LockLostError:  # another writer owns the store now: touch nothing of its work
                     raise
-                except BaseException:
+                except BaseException as exc:
+                    if plan is not None and not append and _interruption(exc):
+                        self._save_notes()
+                        raise  # kept for a resume: the manifest still says "writing", readers refuse it
                     self._undo(append=append, existed=existed)  # still holding the lock: nobody else is writing
                     raise
         except BaseException:
@@ -179,20 +208,53 @@ class ZarrBackend(Backend):
         finally:
             self._root = None
 
-    def _write_tree(self, tree: Group, *, append: bool, progress: Callback) -> None:
+    def _write_tree(
+        self,
+        tree: Group,
+        *,
+        append: bool,
+        progress: Callback,
+        plan: dict[str, Any] | None,
+        kept: dict[str, Any] | None,
+        grow: dict[str, Any] | None = None,
+    ) -> None:
         if append:
             existing, started, recorder, root = self._begin_append()
         else:
             existing = set()
             # mark the store unfinished before anything of the old content goes: a writer killed while
             # clearing leaves a store that reads as incomplete, never as the old file with holes in it
-            started = self._put_state("writing", start=True)
-            self._clear(keep={MANIFEST_KEY})
-            recorder = ManifestStore(self.store)
+            started = self._put_state("writing", start=True, plan=plan)
+            if kept is None:
+                self._clear(keep={MANIFEST_KEY})
+            self._log = ResumeLog(self.store) if plan is not None else None
+            recorder = ManifestStore(self.store, kept=kept, progress=self._log, fresh=kept is None)
             root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
         progress.set_total(payload_bytes(tree))
         TreeWriter(root, existing=existing, progress=progress, nonfinite=self.nonfinite).write(tree)
+        if grow:
+            if not append:
+                raise InvalidStoreError(f"{self.where}: rows are added to stored arrays only by an append")
+            self.grown = self._grow(root, grow, progress)
         self._finish(recorder, started)
+
+    def _save_notes(self) -> None:
+        """An interrupted resumable write: save the last notes if the store still answers (best effort)."""
+        if self._log is not None:
+            with contextlib.suppress(OSError, NWBZarrError):
+                sync(self._log.flush())
+
+    def _begin_resume(self, plan: dict[str, Any]) -> dict[str, Any]:
+        """Under the lock: check that the store holds an unfinished write of ``plan``; the objects to keep."""
+        manifest = read_manifest(self.store)
+        if manifest is None or manifest.get("state") != "writing":
+            state = "no manifest" if manifest is None else f"its manifest says {manifest.get('state')!r}"
+            raise IncompleteStoreError(f"{self.where}: nothing to resume ({state}, not an interrupted conversion)")
+        check_plan(manifest.get("resume"), plan, self.where)
+        recorded = sync(read_progress(self.store, self.where))
+        kept = sync(kept_objects(self.store, recorded))
+        self.resumed = (len(recorded), len(kept), sum(entry[0] for entry in kept.values()))
+        return kept
 
     def _begin_append(self) -> tuple[set[str], dict[str, Any], ManifestStore, zarr.Group]:
         """Start an append (the lock is held): the existing paths, the new manifest, the recorder and root.
@@ -227,6 +289,12 @@ class ZarrBackend(Backend):
 
     def _append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
         _, started, recorder, root = self._begin_append()
+        grown = self._grow(root, appends, progress)
+        self._finish(recorder, started)
+        return grown
+
+    def _grow(self, root: zarr.Group, appends: dict[str, Any], progress: Callback) -> dict[str, zarr.Array[Any]]:
+        """Append ``{path: rows}`` to existing arrays along their first axis (inside an append's commit)."""
         grown: dict[str, zarr.Array[Any]] = {}
         for path, rows in appends.items():
             array = root[path.lstrip("/")]
@@ -234,14 +302,13 @@ class ZarrBackend(Backend):
                 raise InvalidStoreError(f"{path}: not an array")
             TreeWriter(root, existing=set(), progress=progress).append_rows(array, rows)
             grown[path] = array
-        self._finish(recorder, started)
         return grown
 
     def _finish(self, recorder: ManifestStore, started: dict[str, Any]) -> None:
         """Commit: manifest "committing" (with the new root), the consolidated root, manifest "complete"."""
         capture = RootCapture(recorder)
         with warnings.catch_warnings():  # the listing meets our manifest, which is not a zarr node
-            warnings.filterwarnings("ignore", message="Object at nwbzarr.(json|lock|journal) is not recognized")
+            warnings.filterwarnings("ignore", message="Object at nwbzarr.(json|lock|journal|resume) is not recognized")
             warnings.filterwarnings("ignore", message="Consolidated metadata is currently not part")
             zarr.consolidate_metadata(capture, zarr_format=3)
         root = capture.captured()
@@ -250,6 +317,7 @@ class ZarrBackend(Backend):
         prototype = default_buffer_prototype()
         sync(self.store.set("zarr.json", prototype.buffer.from_bytes(root)))  # readers see the new state now
         sync(clear_journal(self.store))
+        sync(clear_progress(self.store))
         self._put_state("complete", objects=objects, previous=committing)
         self._root = None
 
@@ -261,6 +329,7 @@ class ZarrBackend(Backend):
         objects: dict[str, Any] | None = None,
         previous: dict[str, Any] | None = None,
         root: bytes | None = None,
+        plan: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Move the manifest to ``state`` with a compare-and-swap on the version this writer last saw.
 
@@ -272,7 +341,7 @@ class ZarrBackend(Backend):
             self._held.check(self.where)
         expected = manifest_version(self.store) if start else self._version
         manifest, self._version = commit_state(
-            self.store, state, expected, self.where, objects=objects, previous=previous, root=root
+            self.store, state, expected, self.where, objects=objects, previous=previous, root=root, plan=plan
         )
         return manifest
 
@@ -321,3 +390,10 @@ def _holds(store: Store, key: str) -> bool:
         return bool(sync(store.exists(key)))
     except OSError:
         return False
+
+
+def _interruption(exc: BaseException) -> bool:
+    """A failure that says nothing against the copy (a dropped connection, a full disk, Ctrl-C): worth resuming."""
+    if isinstance(exc, KeyboardInterrupt | StorageError):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, NWBZarrError)

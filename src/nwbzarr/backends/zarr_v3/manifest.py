@@ -24,7 +24,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 from zarr.abc.store import ByteRequest, RangeByteRequest, Store, SuffixByteRequest
@@ -41,6 +41,7 @@ from nwbzarr.storage.keys import check_store_key
 __all__ = [
     "JOURNAL_PREFIX",
     "MANIFEST_KEY",
+    "RESUME_PREFIX",
     "CheckedStore",
     "ManifestStore",
     "check_complete",
@@ -62,6 +63,8 @@ __all__ = [
 
 MANIFEST_KEY = "nwbzarr.json"
 JOURNAL_PREFIX = "nwbzarr.journal/"
+#: the write's progress record (every object written so far), for ``convert --resume``; see :mod:`.resume`
+RESUME_PREFIX = "nwbzarr.resume/"
 State = Literal["writing", "appending", "committing", "complete"]
 Entry = list[int]
 
@@ -110,7 +113,7 @@ def journal_key(key: str) -> str:
 
 def is_bookkeeping(key: str) -> bool:
     """nwbzarr's own objects (manifest, lock and takeover claim, journal), which are not part of the file."""
-    return key == MANIFEST_KEY or key.startswith(LOCK_PREFIX) or key.startswith(JOURNAL_PREFIX)
+    return key == MANIFEST_KEY or key.startswith((LOCK_PREFIX, JOURNAL_PREFIX, RESUME_PREFIX))
 
 
 def _lost(key: str, action: str) -> IncompleteStoreError:
@@ -127,6 +130,16 @@ class _Record:
     last_complete: frozenset[str]  # objects an append must journal before it overwrites them
     journaled: set[str] = field(default_factory=set)
     index_bytes: dict[str, int] = field(default_factory=dict)  # shards about to be set: their index size
+    kept: dict[str, Entry] = field(default_factory=dict)  # a resumed write: objects already in the store
+    progress: ProgressLog | None = None  # where each object written is noted as the write goes (resume)
+    fresh: bool = False  # a new write into a cleared store: nothing is there but what this write stored
+    documents: dict[str, bytes] = field(default_factory=dict)  # metadata this write stored (fresh writes)
+
+
+class ProgressLog(Protocol):
+    """Notes every object a write stored (:class:`nwbzarr.backends.zarr_v3.resume.ResumeLog`)."""
+
+    async def note(self, key: str, entry: Entry) -> None: ...
 
 
 class ManifestStore(WrapperStore[Store]):
@@ -138,9 +151,20 @@ class ManifestStore(WrapperStore[Store]):
     instead of rewriting it from fill values.
     """
 
-    def __init__(self, store: Store, objects: dict[str, Entry] | None = None, *, record: _Record | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        objects: dict[str, Entry] | None = None,
+        *,
+        record: _Record | None = None,
+        kept: dict[str, Entry] | None = None,
+        progress: ProgressLog | None = None,
+        fresh: bool = False,
+    ) -> None:
         super().__init__(store)
-        self.record = record or _Record(dict(objects or {}), frozenset(objects or ()))
+        self.record = record or _Record(
+            dict(objects or {}), frozenset(objects or ()), kept=dict(kept or {}), progress=progress, fresh=fresh
+        )
 
     @property
     def objects(self) -> dict[str, Entry]:
@@ -158,6 +182,15 @@ class ManifestStore(WrapperStore[Store]):
         """Record objects written around this store (new objects only: nothing to journal)."""
         self.record.objects.update(objects)
 
+    def reuse(self, keys: list[str]) -> bool:
+        """A resumed write: if every one of ``keys`` (shards) is kept from an earlier attempt, record them as
+        written now and say so; the caller then skips encoding and storing them."""
+        kept = self.record.kept
+        if not keys or not all(key in kept and not key.endswith("zarr.json") for key in keys):
+            return False
+        self.record.objects.update({key: kept[key] for key in keys})
+        return True
+
     def expect_shard(self, key: str, index_bytes: int) -> None:
         """The next set of ``key`` is a shard whose last ``index_bytes`` are its index (recorded too)."""
         self.record.index_bytes[key] = index_bytes
@@ -170,8 +203,16 @@ class ManifestStore(WrapperStore[Store]):
         if key in self.record.last_complete and key not in self.record.journaled:
             self.record.journaled.add(key)
             await self._journal(key)
-        self.record.objects[key] = checksum(data, self.record.index_bytes.pop(key, None))
+        entry = checksum(data, self.record.index_bytes.pop(key, None))
+        self.record.objects[key] = entry
+        if self.record.fresh and key.endswith("zarr.json"):
+            self.record.documents[key] = data
+        if self.record.kept.get(key) == entry:  # a resumed write: these very bytes are stored already
+            return
+        self.record.kept.pop(key, None)  # replaced now: what is stored is no longer the earlier attempt's
         await self._store.set(key, value)
+        if self.record.progress is not None:
+            await self.record.progress.note(key, entry)
 
     async def _journal(self, key: str) -> None:
         old: str | None = None
@@ -181,7 +222,22 @@ class ManifestStore(WrapperStore[Store]):
         entry = json.dumps({"key": key, "old": old}).encode()
         await self._store.set(journal_key(key), default_buffer_prototype().buffer.from_bytes(entry))
 
+    def _known(self, key: str) -> bool:
+        """A fresh write knows every object of the store (it holds the lock; the store held nothing else)."""
+        return self.record.fresh and not is_bookkeeping(key)
+
+    async def exists(self, key: str) -> bool:
+        if self._known(key):  # no request: zarr asks for every parent and node it creates
+            return key in self.record.objects
+        return await self._store.exists(key)
+
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
+        if self._known(key):
+            if key not in self.record.objects:
+                return None
+            document = self.record.documents.get(key)
+            if document is not None and byte_range is None:
+                return prototype.buffer.from_bytes(document)
         value = await self._store.get(key, prototype, byte_range)
         entry = self.record.objects.get(key)
         if entry is None:
@@ -200,10 +256,30 @@ class ManifestStore(WrapperStore[Store]):
 
     async def delete(self, key: str) -> None:
         self.record.objects.pop(key, None)
+        self.record.kept.pop(key, None)
+        self.record.documents.pop(key, None)
         await self._store.delete(key)
 
+    async def delete_dir(self, prefix: str) -> None:
+        """Remove a node's objects (zarr does, to create it anew); a resumed write keeps what it will reuse.
+
+        A fresh write deletes what it stored there itself, without listing the store.
+        """
+        if self.record.fresh:
+            under = prefix.rstrip("/") + "/" if prefix else ""
+            for key in [key for key in self.record.objects if key.startswith(under)]:
+                await self.delete(key)
+            return
+        if not self.record.kept:
+            await self._store.delete_dir(prefix)
+            return
+        keys = [key async for key in self._store.list_prefix(prefix.rstrip("/") + "/" if prefix else "")]
+        for key in keys:
+            if key not in self.record.kept and not is_bookkeeping(key):
+                await self.delete(key)
+
     async def set_if_not_exists(self, key: str, value: Buffer) -> None:
-        if not await self._store.exists(key):
+        if not await self.exists(key):  # zarr writes every parent so: a fresh write knows without asking
             await self.set(key, value)
 
     def _set_many(self, values: Iterable[tuple[str, Buffer]]) -> Any:  # pragma: no cover - zarr internals
@@ -296,7 +372,10 @@ class CheckedStore(WrapperStore[Store]):
 
 
 async def _get_json(store: Store, key: str) -> dict[str, Any] | None:
-    buffer = await store.get(key, prototype=default_buffer_prototype())
+    try:
+        buffer = await store.get(key, prototype=default_buffer_prototype())
+    except ValueError:  # a store that takes Zarr node keys only (icechunk) holds no manifest
+        return None
     if buffer is None:
         return None
     value = parse_json(buffer.to_bytes(), what=f"{key}: the write manifest")  # bounded size and depth
@@ -340,10 +419,15 @@ def check_complete(manifest: dict[str, Any] | None, where: str) -> None:
     if manifest is None or manifest.get("state") in ("complete", "appending", "committing"):
         return
     started = manifest.get("started", "an unknown time")
+    resume = (
+        "Continue the conversion with `nwbzarr convert SRC DST --resume` (convert(..., resume=True)), or write"
+        if isinstance(manifest.get("resume"), dict)
+        else "Write"
+    )
     raise IncompleteStoreError(
         f"{where} is incomplete: a write started at {started} never finished (the writer was interrupted "
-        "or failed). Write it again with mode 'w' (or convert with overwrite, `nwbzarr convert --overwrite`) "
-        "to replace it, or delete the store"
+        f"or failed). {resume} it again with mode 'w' (or convert with overwrite, `nwbzarr convert "
+        "--overwrite`) to replace it, or delete the store"
     )
 
 
@@ -353,18 +437,25 @@ def new_state(
     previous: dict[str, Any] | None = None,
     *,
     root: bytes | None = None,
+    plan: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The manifest of ``state``; ``committing`` and ``complete`` carry every object's entry.
 
     ``whole`` says the list covers every object of the store (nwbzarr wrote it from the start), which
     lets a rollback delete what an interrupted append left behind; ``root`` (``committing`` only) is the
-    consolidated root document about to be written, so that a commit can be rolled forward.
+    consolidated root document about to be written, so that a commit can be rolled forward. ``plan``
+    (``resume``: the source's fingerprint and the options of a conversion) is carried from ``writing``
+    to ``complete``, so that a resume can tell whether it continues the same conversion.
     """
     from nwbzarr import __version__
 
     now = datetime.now(UTC).isoformat()
     manifest: dict[str, Any] = {"format": "nwbzarr-manifest/1", "writer": f"nwbzarr {__version__}", "state": state}
     manifest["whole"] = state == "writing" or bool((previous or {}).get("whole"))
+    if plan is None and (previous or {}).get("state") in ("writing", "committing"):
+        plan = (previous or {}).get("resume")
+    if plan is not None and state != "appending":
+        manifest["resume"] = plan
     if state in ("complete", "committing"):
         manifest["started"] = (previous or {}).get("started", now)
         if state == "complete":
@@ -409,13 +500,14 @@ def commit_state(
     previous: dict[str, Any] | None = None,
     *,
     root: bytes | None = None,
+    plan: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Any], str]:
     """Put the manifest only if it still has ``version`` (compare-and-swap): the manifest and its new version.
 
     A writer whose manifest was replaced meanwhile (it lost its lock, and another writer started) gets
     :class:`LockLostError` and writes nothing over the other's work.
     """
-    manifest = new_state(state, objects, previous, root=root)
+    manifest = new_state(state, objects, previous, root=root, plan=plan)
     data = json.dumps(manifest, separators=(",", ":")).encode()
     new_version = conditional.replace_if_version(store, MANIFEST_KEY, data, version)
     if new_version is None:

@@ -17,6 +17,8 @@ from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
 from nwbzarr.backends.zarr_v3.dtypes import dtype_hint, storage_dtype, to_storage
 from nwbzarr.backends.zarr_v3.manifest import ManifestStore
 from nwbzarr.backends.zarr_v3.parallel import is_dask_array, write_dask_shards
+from nwbzarr.backends.zarr_v3.raw_copy import copy_raw
+from nwbzarr.backends.zarr_v3.resume import reusable
 from nwbzarr.backends.zarr_v3.shards import region_writer
 from nwbzarr.blocks import block_shape, read_region, stored_regions
 from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
@@ -205,10 +207,16 @@ class TreeWriter:
         itemsize = np.dtype(zdtype).itemsize if not isinstance(zdtype, type) else 64
         if is_dask_array(ds.data) and self._write_dask(arr, ds.data):
             return
+        if copy_raw(arr, ds.data, self.progress, self.budget):  # source chunks encoded as ours: bytes copied as-is
+            return
         block = block_shape(ds.shape, tuple(unit), itemsize, self.budget)
         with region_writer(arr) as put:
             # only what the source stores: the rest stays the fill value (sparse arrays copy fast)
             for region in stored_regions(ds.data, ds.shape, block, tuple(unit)):
+                if reusable(arr, region):  # its shards are kept from an interrupted attempt (convert --resume)
+                    if is_numeric(ds.dtype):
+                        self.progress.advance(math.prod(s.stop - s.start for s in region) * itemsize)
+                    continue
                 values = read_region(ds.data, region)
                 stored = to_storage(ds.dtype, values, zdtype)
                 put(region, stored)

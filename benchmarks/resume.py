@@ -1,0 +1,175 @@
+"""``convert --resume`` on the S3 test server: how much a resumed conversion sends against a fresh one (issue 18).
+
+    .venv/bin/python benchmarks/resume.py [--frames 2000] [--size 512] [--output benchmarks/RESULTS-resume.md]
+
+An NWB HDF5 file holding a synthetic two-photon movie (2000 x 512 x 512 uint16 = 1.05 GB by default) is
+converted to moto (on loopback) through a proxy that counts the bytes of every request body (what the
+writer uploads). Three conversions, each in a process of its own: a fresh one; one killed with SIGKILL
+once it has uploaded half of the fresh run's bytes; the same command with ``--resume``. The resumed run
+must upload at most 55% of the fresh run's bytes; the resumed store must verify and hold the movie
+exactly. Times are wall-clock on a shared, loaded 2-core machine: compare them within one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+BUCKET = "bench"
+TARGET = 0.55
+
+
+def _proxy_class() -> Any:
+    from nwbzarr.testing.http_proxy import CountingProxy
+
+    class UploadCountingProxy(CountingProxy):
+        """Also counts the bytes of request bodies (uploads), from each request's Content-Length."""
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.bytes_in = 0
+            self._in_lock = threading.Lock()
+
+        def forward_headers(self, headers: dict[str, str]) -> dict[str, str]:
+            length = next((int(v) for k, v in headers.items() if k.lower() == "content-length"), 0)
+            with self._in_lock:
+                self.bytes_in += length
+            return headers
+
+    return UploadCountingProxy
+
+
+def child(argv: list[str]) -> None:
+    """One conversion (run in its own process, so that it can be killed like a dropped session)."""
+    from nwbzarr.convert import convert
+
+    source, url, options_json, resume = argv[0], argv[1], argv[2], argv[3] == "resume"
+    told: list[str] = []
+    start = time.perf_counter()
+    report = convert(source, url, dst_storage_options=json.loads(options_json), resume=resume, explain=told.append)
+    print(json.dumps({"seconds": time.perf_counter() - start, "verified": bool(report and report.ok), "told": told}))
+
+
+def _convert(
+    source: Path, url: str, options: dict[str, Any], proxy: Any, *, resume: bool, kill_at: int = 0
+) -> dict[str, Any]:
+    """Run one conversion; with ``kill_at``, SIGKILL it once the proxy has seen that many uploaded bytes."""
+    before_in, before_out, before_requests = proxy.bytes_in, proxy.bytes_out, proxy.total
+    argv = [sys.executable, __file__, "--child", str(source), url, json.dumps(options), "resume" if resume else "new"]
+    start = time.perf_counter()
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    killed = False
+    while process.poll() is None:
+        if kill_at and proxy.bytes_in - before_in >= kill_at:
+            os.kill(process.pid, signal.SIGKILL)
+            killed = True
+            break
+        time.sleep(0.05)
+    out, err = process.communicate()
+    if not killed and process.returncode != 0:
+        raise SystemExit(f"conversion failed:\n{err[-4000:]}")
+    result = json.loads(out.strip().splitlines()[-1]) if not killed else {"seconds": time.perf_counter() - start}
+    result.update(
+        uploaded=proxy.bytes_in - before_in,
+        downloaded=proxy.bytes_out - before_out,
+        requests=proxy.total - before_requests,
+        killed=killed,
+    )
+    return result
+
+
+def _same_movie(url: str, options: dict[str, Any], movie: np.ndarray) -> bool:
+    from nwbzarr import NWBZarrIO
+
+    with NWBZarrIO(url, "r", storage_options=options) as io:
+        data = io.read().acquisition["TwoPhotonSeries"].data
+        step = 100
+        return all(
+            np.array_equal(np.asarray(data[i : i + step]), movie[i : i + step]) for i in range(0, len(movie), step)
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--frames", type=int, default=2000)
+    parser.add_argument("--size", type=int, default=512)
+    parser.add_argument("--cells", type=int, default=300)
+    parser.add_argument("--output", type=Path)
+    args = parser.parse_args()
+
+    from run import make_movie, write_pynwb_hdf5
+
+    from nwbzarr import __version__, verify
+    from nwbzarr.testing.s3server import S3TestServer, loopback_environment
+
+    loopback_environment()
+    movie = make_movie(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "session.nwb"
+        write_pynwb_hdf5(movie, source, gzip=False)
+        with S3TestServer() as server, _proxy_class()(server.host, server.port) as proxy:
+            server.create_bucket(BUCKET)
+            options = server.storage_options(proxy.url)
+            fresh = _convert(source, f"s3://{BUCKET}/fresh.nwb.zarr", options, proxy, resume=False)
+            print(f"fresh: {fresh}", file=sys.stderr)
+            url = f"s3://{BUCKET}/resumed.nwb.zarr"
+            killed = _convert(source, url, options, proxy, resume=False, kill_at=fresh["uploaded"] // 2)
+            print(f"killed: {killed}", file=sys.stderr)
+            resumed = _convert(source, url, options, proxy, resume=True)
+            print(f"resumed: {resumed}", file=sys.stderr)
+            direct = server.storage_options()
+            report = verify(url, storage_options=direct)
+            equal = _same_movie(url, direct, movie)
+    ratio = resumed["uploaded"] / fresh["uploaded"]
+    mb = 1e6
+    lines = [
+        "# Resume of an interrupted conversion to S3 (benchmarks/resume.py)",
+        "",
+        f"nwbzarr {__version__}, Python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores "
+        "(a shared, loaded machine: times are for comparison within this run only). moto on loopback, "
+        "bytes counted at a proxy (request bodies = uploads).",
+        "",
+        f"Source: NWB HDF5, movie {movie.shape} uint16 = {movie.nbytes / 1e9:.2f} GB. "
+        f"Command: `.venv/bin/python benchmarks/resume.py --frames {args.frames} --size {args.size}`",
+        "",
+        "| run | uploaded MB | requests | seconds |",
+        "|---|---:|---:|---:|",
+        f"| fresh conversion (+ verify) | {fresh['uploaded'] / mb:.1f} | {fresh['requests']} | "
+        f"{fresh['seconds']:.1f} |",
+        f"| killed (SIGKILL at half of the fresh upload) | {killed['uploaded'] / mb:.1f} | {killed['requests']} | "
+        f"{killed['seconds']:.1f} |",
+        f"| `--resume` (+ verify) | {resumed['uploaded'] / mb:.1f} | {resumed['requests']} | "
+        f"{resumed['seconds']:.1f} |",
+        "",
+        f"Resumed / fresh uploaded bytes: **{ratio:.1%}** (target <= {TARGET:.0%}: "
+        f"{'met' if ratio <= TARGET else 'NOT met'}). After the resume: verify {'ok' if report.ok else 'FAILED'} "
+        f"({report.objects_checked} objects, {report.bytes_checked / mb:.1f} MB re-read against their CRC-32), "
+        f"movie read back {'equal' if equal else 'DIFFERENT'} to the source.",
+        "",
+        f"What the resume said: {' / '.join(resumed.get('told', []))}",
+    ]
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if args.output:
+        args.output.write_text(text)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        child(sys.argv[2:])
+    else:
+        main()
