@@ -67,7 +67,7 @@ def _export(store: Any, path: Path) -> int:
 def _icechunk_run(storage: Any, source: Path, movie: np.ndarray, tmp: Path) -> dict[str, Any]:
     import icechunk
 
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
 
     repo = icechunk.Repository.create(storage)
     session = repo.writable_session("main")
@@ -103,7 +103,7 @@ def main() -> None:
     from run import make_movie, write_pynwb_hdf5
 
     from nwbzarr import __version__
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
     from nwbzarr.testing.s3server import S3TestServer, loopback_environment
 
     loopback_environment()

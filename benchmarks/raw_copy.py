@@ -24,7 +24,7 @@ import numpy as np
 
 from nwbzarr import NWBZarrIO
 from nwbzarr.backends.zarr_v3.raw_record import raw_copies
-from nwbzarr.convert import convert
+from nwbzarr.operations.convert import convert
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import make_movie, write_nwbzarr, write_pynwb_hdf5

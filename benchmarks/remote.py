@@ -472,7 +472,7 @@ def measure_transport_conversion(
     run with ``--servers 1``."""
     import copy
 
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
 
     out: list[tuple[str, Step]] = []
     for transport in ("obstore", "fsspec"):
@@ -685,7 +685,7 @@ def measure_coalescing(
     from zarr.codecs import BloscCodec, BytesCodec, ShardingCodec
     from zarr.storage import FsspecStore
 
-    from nwbzarr.policy import default_layout
+    from nwbzarr.writing.policy import default_layout
 
     layout = default_layout(tuple(movie.shape), movie.dtype)
     if not layout.shards or not layout.chunks:
@@ -763,11 +763,11 @@ def measure_coalescing(
 
 # --- conversion ---------------------------------------------------------------------------------
 def measure_conversion(h5_path: Path, workdir: Path) -> list[Conversion]:
-    """``nwbzarr.convert.convert`` (with and without its closing verification) vs hdmf-zarr's export."""
+    """``nwbzarr.operations.convert.convert`` (with and without its closing verification) vs hdmf-zarr's export."""
     from hdmf_zarr import NWBZarrIO as HdmfZarrIO
     from pynwb import NWBHDF5IO
 
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
 
     def hdmf_export(dst: Path) -> None:
         with NWBHDF5IO(str(h5_path), "r") as src, HdmfZarrIO(str(dst), mode="w") as out:

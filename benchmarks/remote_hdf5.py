@@ -316,7 +316,7 @@ def measure_remote_conversion(url: str, options: dict[str, Any], workdir: Path) 
     from hdmf_zarr import NWBZarrIO as HdmfZarrIO
     from pynwb import NWBHDF5IO
 
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
 
     def ours(dst: str) -> None:
         shutil.rmtree(CACHE_DIR, ignore_errors=True)

@@ -55,7 +55,7 @@ def _proxy_class() -> Any:
 
 def child(argv: list[str]) -> None:
     """One conversion (run in its own process, so that it can be killed like a dropped session)."""
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
 
     source, url, options_json, resume = argv[0], argv[1], argv[2], argv[3] == "resume"
     told: list[str] = []

@@ -162,7 +162,7 @@ def _sized_store_class() -> type:
 
 def make_movie(args: argparse.Namespace) -> np.ndarray:
     """The benchmark movie of ``--frames/--size/--cells``; PyNWB's schema is cached first, outside every timing."""
-    from nwbzarr.specs import cached_specifications
+    from nwbzarr.schema.specifications import cached_specifications
     from nwbzarr.testing.synthetic import SyntheticSession
 
     cached_specifications()
@@ -182,7 +182,7 @@ def pure_codec_speed(movie: np.ndarray, chunk: tuple[int, ...]) -> float:
 
     import numcodecs
 
-    from nwbzarr.policy import default_compression
+    from nwbzarr.writing.policy import default_compression
 
     chosen = default_compression(movie.dtype)
     shuffle = {"none": 0, "byte": 1, "bit": 2}[chosen.shuffle]
@@ -210,7 +210,7 @@ def main() -> int:
     parser.add_argument("--output", type=Path, help="write the Markdown report here too")
     args = parser.parse_args()
 
-    from nwbzarr.policy import IMAGING_CHUNK
+    from nwbzarr.writing.policy import IMAGING_CHUNK
 
     movie = make_movie(args)
     raw = movie.nbytes
@@ -250,7 +250,7 @@ def _report(results: list[Result], raw: int, codec_mb_s: float, args: argparse.N
 
     ours = results[0]
     versions = {p: md.version(p) for p in ("zarr", "numcodecs", "hdmf-zarr", "pynwb", "h5py", "numpy")}
-    from nwbzarr.policy import default_compression
+    from nwbzarr.writing.policy import default_compression
 
     codec_name = default_compression(np.dtype("uint16")).codec
     lines = [

@@ -50,7 +50,7 @@ def main() -> None:
     from run import make_movie, write_pynwb_hdf5
 
     from nwbzarr import __version__
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
 
     movie = make_movie(args)
     rows: list[str] = []

@@ -17,7 +17,7 @@ import tifffile
 from nwbzarr import NWBZarrIO
 from nwbzarr.model import TwoPhotonSeries
 from nwbzarr.testing import SyntheticSession, mock_ImagingPlane, mock_NWBFile
-from nwbzarr.tiff import TiffStack
+from nwbzarr.writing.tiff import TiffStack
 
 folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(tempfile.mkdtemp(prefix="tiffs-"))
 if len(sys.argv) == 1:  # a folder made for the example goes when it ends; one you name stays

@@ -255,7 +255,7 @@ def test_engine_opens_remote_hdf5(tmp_path: Path) -> None:
 def test_unwritten_series_label_too() -> None:
     """Before a write: DataIO's storage unit is the Dask chunk; a FrameStream (read once) is refused."""
     from nwbzarr.errors import ValidationError
-    from nwbzarr.streams import FrameStream
+    from nwbzarr.writing.streams import FrameStream
 
     series = demo_file().acquisition["TwoPhotonSeries"]
     assert series.to_xarray().chunks[0] == (MOVIE_SHARDS[0],) * 3

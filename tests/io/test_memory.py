@@ -26,7 +26,7 @@ _WRITER = textwrap.dedent(
     import numpy as np
     from nwbzarr import NWBZarrIO
     from nwbzarr.model import TwoPhotonSeries
-    from nwbzarr.streams import FrameStream
+    from nwbzarr.writing.streams import FrameStream
     from nwbzarr.testing.tutorial import build_tutorial_file
 
     path, source, frames = sys.argv[1], sys.argv[2], int(sys.argv[3])

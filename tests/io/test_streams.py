@@ -12,8 +12,8 @@ import pytest
 from nwbzarr import NWBZarrIO
 from nwbzarr.errors import ValidationError
 from nwbzarr.model import NWBFile, TimeSeries, TwoPhotonSeries
-from nwbzarr.streams import FrameStream
-from nwbzarr.verify import verify
+from nwbzarr.operations.verify import verify
+from nwbzarr.writing.streams import FrameStream
 
 
 def _frames(n: int, shape: tuple[int, int] = (64, 64), start: int = 0) -> Iterator[np.ndarray]:

@@ -110,7 +110,7 @@ def test_a_trials_table_added_in_mode_a(tmp_path: Path, tutorial_file: NWBFile) 
 
 def test_plot_shades_the_trials_behind_the_traces() -> None:
     pytest.importorskip("matplotlib")
-    from nwbzarr.plot import summary_figure
+    from nwbzarr.display.plot import summary_figure
     from nwbzarr.testing.tutorial import build_tutorial_file
 
     nwbfile = build_tutorial_file(frames=20, size=16)

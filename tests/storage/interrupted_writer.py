@@ -20,8 +20,8 @@ import numpy as np
 from zarr.core.buffer import Buffer
 
 from nwbzarr import NWBZarrIO
-from nwbzarr.convert import convert
 from nwbzarr.model import Container, NWBFile, TimeSeries
+from nwbzarr.operations.convert import convert
 from nwbzarr.storage import make_store
 from nwbzarr.testing.killswitch import KillSwitchStore
 from nwbzarr.testing.tutorial import build_tutorial_file

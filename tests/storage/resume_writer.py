@@ -14,11 +14,11 @@ from __future__ import annotations
 import json
 import sys
 
-from nwbzarr import policy
 from nwbzarr.backends.zarr_v3 import resume
-from nwbzarr.convert import convert
+from nwbzarr.operations.convert import convert
 from nwbzarr.storage import make_store
 from nwbzarr.testing.killswitch import KillSwitchStore
+from nwbzarr.writing import policy
 
 
 def shrink_policy() -> None:

@@ -18,9 +18,9 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr import NWBHDF5IO, NWBZarrIO, verify
-from nwbzarr.convert import convert
 from nwbzarr.errors import DestinationError, StoreExistsError
 from nwbzarr.model import NWBFile
+from nwbzarr.operations.convert import convert
 from nwbzarr.storage import make_store
 from nwbzarr.storage.destination import ACCEPTED_SUFFIXES, locate
 from nwbzarr.testing.s3server import S3TestServer

@@ -30,9 +30,9 @@ import pytest
 
 from nwbzarr import NWBHDF5IO, NWBZarrIO, verify
 from nwbzarr.backends.zarr_v3.manifest import read_manifest
-from nwbzarr.convert import convert
 from nwbzarr.errors import IncompleteStoreError, StoreNotFoundError
 from nwbzarr.model import NWBFile, TwoPhotonSeries
+from nwbzarr.operations.convert import convert
 from nwbzarr.storage import make_store
 from nwbzarr.testing.s3server import S3TestServer
 from nwbzarr.testing.tutorial import build_tutorial_file

@@ -31,9 +31,9 @@ from nwbzarr.abc.array import LazyArray
 from nwbzarr.backends.open import open_backend
 from nwbzarr.backends.zarr_v3.lock import write_lock
 from nwbzarr.backends.zarr_v3.manifest import RESUME_PREFIX, read_manifest
-from nwbzarr.convert import convert
 from nwbzarr.errors import IncompleteStoreError, ResumeRefusedError, StoreLockedError
 from nwbzarr.model import TimeSeries
+from nwbzarr.operations.convert import convert
 from nwbzarr.storage import make_store
 from nwbzarr.testing.killswitch import KillSwitchStore
 from nwbzarr.testing.s3server import S3TestServer
@@ -79,8 +79,8 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def policy_shrunk() -> Iterator[None]:
     """The driver's shrunk layout policy in this process too (for in-process conversions)."""
-    from nwbzarr import policy
     from nwbzarr.backends.zarr_v3 import resume
+    from nwbzarr.writing import policy
 
     saved = policy.SINGLE_CHUNK_BYTES, policy.SHARD_MIN_BYTES, policy.SHARD_BYTES, resume.EVERY
     shrink_policy()

@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 
 from nwbzarr import NWBHDF5IO, verify
-from nwbzarr.convert import convert
 from nwbzarr.model import TimeSeries
+from nwbzarr.operations.convert import convert
 from nwbzarr.testing.http_proxy import CountingProxy
 from nwbzarr.testing.s3server import S3TestServer
 from nwbzarr.testing.tutorial import build_tutorial_file

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nwbzarr.dtypes import DataType, dtype_name
+from nwbzarr.core.dtypes import DataType, dtype_name
 from nwbzarr.errors import ReadTooLargeError
 
 if TYPE_CHECKING:
@@ -174,7 +174,7 @@ class LazyArray(ABC):
         would be thousands of small tasks (3,200 for the demo movie), each paying Dask's overhead and a
         request of its own. ``chunks`` takes anything ``dask.array.from_array`` does (``"auto"``, a shape...).
         """
-        from nwbzarr._optional import require
+        from nwbzarr.core.optional import require
 
         da = require("dask.array", "LazyArray.to_dask()")
         chunks = chunks if chunks is not None else (self.chunks or self.shape)

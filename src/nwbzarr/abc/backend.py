@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from nwbzarr.progress import Callback
+    from nwbzarr.core.progress import Callback
     from nwbzarr.tree.nodes import Group
 
 __all__ = ["Backend", "Capabilities"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from zarr.abc.store import Store
 
@@ -12,10 +12,7 @@ from nwbzarr.abc.backend import Backend
 from nwbzarr.errors import NWBZarrError, StoreNotFoundError
 from nwbzarr.storage import StoreLike, make_store, store_exists
 
-if TYPE_CHECKING:
-    from nwbzarr.model import NWBFile
-
-__all__ = ["Format", "detect_format", "open_backend", "read_nwb"]
+__all__ = ["Format", "detect_format", "open_backend"]
 
 Format = Literal["zarr", "zarr-v2", "hdf5"]
 _HDF5_SUFFIXES = (".nwb", ".h5", ".hdf5", ".hdf")
@@ -97,18 +94,3 @@ def open_backend(
 
         raise StoreExistsError(f"{where} already exists (pass overwrite=True / --overwrite to replace it)")
     return ZarrBackend(store, where=where, allow_pickle=allow_pickle)
-
-
-def read_nwb(path_or_url: StoreLike, storage_options: dict[str, Any] | None = None) -> NWBFile:
-    """The NWBFile at ``path_or_url``, whatever it is: Zarr v3, legacy Zarr v2 or HDF5, local or remote.
-
-    As PyNWB's ``read_nwb``: the file stays open while its data are in use (reads are lazy).
-    """
-    from nwbzarr.codec import decode
-
-    backend = open_backend(path_or_url, mode="r", storage_options=storage_options)
-    try:
-        return decode(backend.read_tree())
-    except BaseException:
-        backend.close()
-        raise

@@ -7,9 +7,9 @@ import sys
 from typing import Any
 
 from nwbzarr.cli.inputs import check_input
-from nwbzarr.convert import convert
+from nwbzarr.core.progress import terminal_progress
 from nwbzarr.errors import NWBZarrError, StorageError
-from nwbzarr.progress import terminal_progress
+from nwbzarr.operations.convert import convert
 
 __all__ = ["add_parser", "run"]
 

@@ -10,11 +10,11 @@ from typing import Any
 import numpy as np
 from zarr.storage import LocalStore
 
+from nwbzarr.core.progress import terminal_progress
 from nwbzarr.io import NWBZarrIO
 from nwbzarr.model import DfOverF
-from nwbzarr.progress import terminal_progress
+from nwbzarr.operations.summary import format_bytes, tree_lines
 from nwbzarr.storage.destination import check_destination
-from nwbzarr.summary import format_bytes, tree_lines
 from nwbzarr.testing.counting import CountingStore
 
 __all__ = ["add_parser", "run"]

@@ -14,9 +14,9 @@ import numpy as np
 from nwbzarr.backends.open import open_backend
 from nwbzarr.backends.zarr_v3.manifest import read_manifest
 from nwbzarr.cli.inputs import check_input
-from nwbzarr.dtypes import dtype_name, is_numeric
+from nwbzarr.core.dtypes import dtype_name, is_numeric
+from nwbzarr.operations.summary import format_bytes, tree_lines
 from nwbzarr.storage import make_store
-from nwbzarr.summary import format_bytes, tree_lines
 from nwbzarr.tree.nodes import Dataset, Group, Link, walk
 
 __all__ = ["add_parser", "run"]

@@ -51,7 +51,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from nwbzarr.cli.inputs import check_input
-    from nwbzarr.plot import plot_summary
+    from nwbzarr.display.plot import plot_summary
 
     check_input(args.path, command="plot", reads=("zarr", "zarr-v2", "hdf5"))
     report = plot_summary(

@@ -8,7 +8,7 @@ from dataclasses import asdict
 from typing import Any
 
 from nwbzarr.cli.inputs import check_input
-from nwbzarr.validate import validate
+from nwbzarr.operations.validate import validate
 
 __all__ = ["add_parser", "run"]
 

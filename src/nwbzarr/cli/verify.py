@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from nwbzarr.cli.inputs import check_input
-from nwbzarr.progress import terminal_progress
-from nwbzarr.summary import format_bytes
-from nwbzarr.verify import verify
+from nwbzarr.core.progress import terminal_progress
+from nwbzarr.operations.summary import format_bytes
+from nwbzarr.operations.verify import verify
 
 __all__ = ["add_parser", "run"]
 

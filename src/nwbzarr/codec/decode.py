@@ -15,7 +15,7 @@ import numpy as np
 
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.codec.values import decode_value
-from nwbzarr.dtypes import Compound, ObjectRef
+from nwbzarr.core.dtypes import Compound, ObjectRef
 from nwbzarr.errors import InvalidNameError, InvalidStoreError, UnsafeDataError
 from nwbzarr.model import REGISTRY, Children, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.base import Deferred, _field_type
@@ -23,7 +23,7 @@ from nwbzarr.model.generic import SpecCatalog, generic_class
 from nwbzarr.model.spec import Kind, Member
 from nwbzarr.model.table import VectorData
 from nwbzarr.model.timeseries import TimeSeries
-from nwbzarr.specs import SPEC_GROUP
+from nwbzarr.schema.specifications import SPEC_GROUP
 from nwbzarr.tree.nodes import Dataset, Group, Link, Node, Reference
 from nwbzarr.tree.paths import join, split
 

@@ -12,7 +12,7 @@ import numpy as np
 
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.codec.values import encode_attribute, encode_dataset_value, pick_dims
-from nwbzarr.dtypes import REF, Compound, CompoundField, DataType
+from nwbzarr.core.dtypes import REF, Compound, CompoundField, DataType
 from nwbzarr.errors import DuplicateNameError, NotInFileError
 from nwbzarr.model import NWB_VERSION, Container, Data, DynamicTable, NWBFile, VectorIndex
 from nwbzarr.model.spec import Kind, Member, members

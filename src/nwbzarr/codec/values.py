@@ -8,10 +8,10 @@ from typing import Any
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dataio import DataIO
-from nwbzarr.dtypes import ASCII, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
+from nwbzarr.core.dtypes import ASCII, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.values import canonical_attribute, numbers_as_array
+from nwbzarr.writing.dataio import DataIO
 
 __all__ = ["decode_value", "encode_attribute", "encode_dataset_value", "numpy_to_tree_dtype", "pick_dims"]
 

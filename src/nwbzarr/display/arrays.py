@@ -14,9 +14,9 @@ from typing import Any
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dataio import DataIO
-from nwbzarr.dtypes import dtype_name, is_numeric
+from nwbzarr.core.dtypes import dtype_name, is_numeric
 from nwbzarr.tree.layout import Compression
+from nwbzarr.writing.dataio import DataIO
 
 __all__ = ["ArrayInfo", "array_info", "free_value", "stored_dtype"]
 

@@ -24,9 +24,9 @@ from nwbzarr.model.base import Children, Container, Data, Deferred
 from nwbzarr.model.spec import Kind, Member, members
 from nwbzarr.model.table import DynamicTable, VectorData
 from nwbzarr.model.timeseries import TimeSeries
-from nwbzarr.streams import FrameStream
-from nwbzarr.summary import format_bytes
+from nwbzarr.operations.summary import format_bytes
 from nwbzarr.tree.nodes import Dataset, Group
+from nwbzarr.writing.streams import FrameStream
 
 __all__ = ["storage_path", "to_html"]
 

@@ -13,8 +13,8 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr._optional import require
 from nwbzarr.abc.array import LazyArray
+from nwbzarr.core.optional import require
 from nwbzarr.display.budget import OverBudgetError, ReadBudget, read_unit
 from nwbzarr.model.ophys import PlaneSegmentation
 from nwbzarr.model.table import VectorData, VectorIndex

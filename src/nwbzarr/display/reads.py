@@ -27,7 +27,7 @@ from nwbzarr.model import (
     RoiResponseSeries,
     TwoPhotonSeries,
 )
-from nwbzarr.summary import format_bytes
+from nwbzarr.operations.summary import format_bytes
 
 __all__ = ["Projection", "ProjectionKind", "SessionParts", "Traces", "read_all_masks", "trace_share"]
 

@@ -9,12 +9,12 @@ from typing import Literal, Self
 
 from nwbzarr.abc.backend import Backend
 from nwbzarr.codec import decode, encode
+from nwbzarr.core.progress import NO_PROGRESS, Callback
 from nwbzarr.errors import NWBZarrError, ReadOnlyError, StorageError, ValidationError
 from nwbzarr.io.grow import Growth, describe, pending_rows
 from nwbzarr.model import NWBFile
 from nwbzarr.model.namespaces import catalogs_of
-from nwbzarr.progress import NO_PROGRESS, Callback
-from nwbzarr.specs import with_specifications
+from nwbzarr.schema.specifications import with_specifications
 from nwbzarr.tree.nodes import Group
 
 __all__ = ["MODES", "Mode", "NWBIO"]

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dtypes import Text
+from nwbzarr.core.dtypes import Text
 from nwbzarr.errors import ValidationError
 from nwbzarr.model import NWBFile
 from nwbzarr.model.base import Container

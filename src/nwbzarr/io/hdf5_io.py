@@ -9,8 +9,8 @@ from typing import Any
 from nwbzarr.abc.backend import Backend
 from nwbzarr.backends.hdf5 import HDF5Backend
 from nwbzarr.backends.hdf5.remote_source import is_remote
+from nwbzarr.core.progress import Callback
 from nwbzarr.io.base import NWBIO
-from nwbzarr.progress import Callback
 from nwbzarr.storage.destination import check_destination
 
 __all__ = ["NWBHDF5IO"]

@@ -12,6 +12,7 @@ from zarr.storage import LocalStore
 from nwbzarr.abc.backend import Backend
 from nwbzarr.backends.zarr_v3 import ZarrBackend, ZarrLazyArray
 from nwbzarr.backends.zarr_v3.attributes import NonFinite
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import (
     NWBZarrError,
     ReadOnlyError,
@@ -21,11 +22,10 @@ from nwbzarr.errors import (
 from nwbzarr.io.base import NWBIO
 from nwbzarr.io.grow import Growth
 from nwbzarr.model import TimeSeries
-from nwbzarr.progress import Callback
 from nwbzarr.storage import StoreLike, make_store, store_exists
 from nwbzarr.storage.destination import check_destination
-from nwbzarr.streams import FrameStream
 from nwbzarr.tree.nodes import Group
+from nwbzarr.writing.streams import FrameStream
 
 __all__ = ["NWBZarrIO"]
 
@@ -99,7 +99,7 @@ class NWBZarrIO(NWBIO):
             part.__dict__["_pending"] = []
 
     def append_frames(self, series: TimeSeries, frames: Any, *, timestamps: Any = None) -> None:
-        """Add frames (array-like or :class:`~nwbzarr.streams.FrameStream`) to a stored series, in mode 'a'.
+        """Add frames (array-like or :class:`~nwbzarr.writing.streams.FrameStream`) to a stored series, in mode 'a'.
 
         ``series`` comes from this IO's ``read()``. A series timed by ``timestamps`` needs one new
         timestamp per new frame. Readers see all the new frames or none (the metadata is replaced last).

@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nwbzarr._optional import require
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.backends.open import open_backend
 from nwbzarr.backends.zarr_v3.writer import dimension_names
 from nwbzarr.codec import decode
-from nwbzarr.dtypes import Compound, ObjectRef
+from nwbzarr.core.dtypes import Compound, ObjectRef
+from nwbzarr.core.optional import require
 from nwbzarr.errors import ContainerNotFoundError, NWBZarrError
 from nwbzarr.labelled.lazy import Wrap, dask_wrap, preferred_chunks
 from nwbzarr.labelled.series import label_series

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nwbzarr._optional import require
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dataio import DataIO
+from nwbzarr.core.optional import require
 from nwbzarr.errors import ValidationError
-from nwbzarr.streams import FrameStream
+from nwbzarr.writing.dataio import DataIO
+from nwbzarr.writing.streams import FrameStream
 
 if TYPE_CHECKING:
     import dask.array

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nwbzarr._optional import require
+from nwbzarr.core.optional import require
 from nwbzarr.errors import ValidationError
 from nwbzarr.labelled.lazy import Wrap, dask_wrap, preferred_chunks
 from nwbzarr.labelled.names import schema_dims

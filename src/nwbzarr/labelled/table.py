@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nwbzarr._optional import require
 from nwbzarr.abc.array import LazyArray
+from nwbzarr.core.optional import require
 from nwbzarr.labelled.lazy import Wrap, dask_wrap, preferred_chunks
 
 if TYPE_CHECKING:

@@ -291,12 +291,6 @@ class Container:
             lines.append(f"  {field_name}: {shown}")
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:
-        """A collapsible tree for notebooks; reads no array data."""
-        from nwbzarr.display.html import to_html  # the model does not depend on the views
-
-        return to_html(self)
-
     def children(self) -> Iterator[Container]:
         """Direct children owned by this object (not links)."""
         for field_name, member in members(self):

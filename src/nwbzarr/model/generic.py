@@ -143,7 +143,7 @@ class SpecCatalog:
 
 def pynwb_documents(names: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
     """``{namespace: {source: document}}`` of PyNWB's loaded namespaces, as PyNWB caches them in a file."""
-    from nwbzarr._optional import require
+    from nwbzarr.core.optional import require
 
     pynwb = require("pynwb", "get_class without a file's cached schema")
     helper = require("hdmf.backends.utils", "get_class without a file's cached schema").NamespaceToBuilderHelper

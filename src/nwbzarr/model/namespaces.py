@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from nwbzarr._optional import require
+from nwbzarr.core.optional import require
 from nwbzarr.errors import SchemaError
 from nwbzarr.model.generic import SpecCatalog, schema_of
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dtypes import Text
+from nwbzarr.core.dtypes import Text
 from nwbzarr.errors import ContainerNotFoundError, ValidationError
 from nwbzarr.model.base import Children, Container, Data, Deferred, _arrays_equal, neurodata_type, values_equal
 from nwbzarr.model.spec import attribute, child, children, dataset, members
@@ -375,7 +375,7 @@ class DynamicTable(Container):
         A ragged cell is the numpy array of its elements (a list of tuples for compound elements such as
         pixel masks); a ``timeseries`` cell is a list of ``TimeSeriesReference``.
         """
-        from nwbzarr._optional import require
+        from nwbzarr.core.optional import require
 
         pd = require("pandas", "DynamicTable.to_dataframe()")
         data: dict[str, Any] = {}

@@ -15,7 +15,7 @@ from typing import Any
 
 from zarr.abc.store import Store
 
-from nwbzarr._optional import require
+from nwbzarr.core.optional import require
 from nwbzarr.errors import StorageError
 from nwbzarr.storage.resolve import StoreLike, fsspec_options
 

@@ -17,7 +17,7 @@ from zarr.abc.store import ByteRequest, Store
 from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import ObjectStore
 
-from nwbzarr._optional import require
+from nwbzarr.core.optional import require
 from nwbzarr.errors import NWBZarrError
 
 __all__ = ["S3FS_ONLY_NOOPS", "NWBObjectStore", "obstore_options", "obstore_store"]

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from nwbzarr._optional import require
+from nwbzarr.core.optional import require
 
 __all__ = ["make_conditional_writes_atomic"]
 

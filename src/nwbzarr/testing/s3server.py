@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from nwbzarr._optional import require
+from nwbzarr.core.optional import require
 from nwbzarr.testing.atomic_moto import make_conditional_writes_atomic
 
 __all__ = ["S3TestServer", "loopback_environment"]

@@ -12,7 +12,7 @@ from typing import Literal
 __all__ = ["Access", "Compression", "Layout"]
 
 Shuffle = Literal["none", "byte", "bit"]
-#: which reads the default layout of an imaging series favours (see :mod:`nwbzarr.policy`)
+#: which reads the default layout of an imaging series favours (see :mod:`nwbzarr.writing.policy`)
 Access = Literal["balanced", "frames", "traces"]
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dtypes import DataType
+from nwbzarr.core.dtypes import DataType
 from nwbzarr.errors import InvalidStoreError
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.paths import join, split

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text
+from nwbzarr.core.dtypes import Compound, DataType, ObjectRef, Text
 from nwbzarr.tree.nodes import Reference
 
 __all__ = [

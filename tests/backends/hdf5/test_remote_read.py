@@ -184,7 +184,7 @@ def test_dask_chunks_follow_the_files_chunks(remote: Where) -> None:
 
 def test_info_and_validate_take_the_url(http: RangeServer, capsys: pytest.CaptureFixture[str]) -> None:
     from nwbzarr.cli import main
-    from nwbzarr.validate import validate
+    from nwbzarr.operations.validate import validate
 
     url = f"{http.url}/session.nwb"
     assert main(["info", url]) == 0

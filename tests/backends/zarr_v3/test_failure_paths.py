@@ -20,11 +20,11 @@ import pytest
 
 from nwbzarr import NWBZarrIO, verify
 from nwbzarr.backends.zarr_v3.lock import LOCK_KEY, TAKEOVER_KEY, create_exclusive, delete_if_same, write_lock
-from nwbzarr.dataio import DataIO
 from nwbzarr.errors import IncompleteStoreError, InvalidStoreError, StoreLockedError, UnsafeDataError
 from nwbzarr.model import NWBFile, TimeSeries
 from nwbzarr.storage import make_store
 from nwbzarr.testing.tutorial import build_tutorial_file
+from nwbzarr.writing.dataio import DataIO
 
 MOVIE = np.arange(28 * 8 * 8, dtype=np.uint16).reshape(28, 8, 8) * 7
 
@@ -339,7 +339,7 @@ def test_a_reader_opened_before_an_append_still_reads_what_it_saw(stored: Path) 
 
 
 def test_convert_of_an_edited_store_fails(stored: Path, tmp_path: Path) -> None:
-    from nwbzarr.convert import convert
+    from nwbzarr.operations.convert import convert
 
     root = (stored / "zarr.json").read_text()
     (stored / "zarr.json").write_text(root.replace('"rate": 10.0', '"rate": 20.0', 1))

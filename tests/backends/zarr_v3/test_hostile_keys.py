@@ -20,9 +20,9 @@ import pytest
 from nwbzarr import NWBZarrIO
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, StoreLockedError
 from nwbzarr.model import TimeSeries
+from nwbzarr.operations.verify import verify
 from nwbzarr.storage.keys import check_node_path, check_store_key
 from nwbzarr.testing.tutorial import build_tutorial_file
-from nwbzarr.verify import verify
 
 OUTSIDE = "written-by-recovery.txt"
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from nwbzarr import NWBHDF5IO, NWBZarrIO
-from nwbzarr.convert import convert
 from nwbzarr.errors import StoreExistsError
 from nwbzarr.model import TimeSeries
+from nwbzarr.operations.convert import convert
 from nwbzarr.testing.tutorial import build_tutorial_file
 
 icechunk = pytest.importorskip("icechunk")

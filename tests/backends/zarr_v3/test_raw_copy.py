@@ -18,8 +18,8 @@ from nwbzarr import NWBZarrIO
 from nwbzarr.backends.hdf5.chunk_index import ChunkIndex
 from nwbzarr.backends.zarr_v3.gzip_wrap import zlib_to_gzip
 from nwbzarr.backends.zarr_v3.raw_record import RawCopy, raw_copies
-from nwbzarr.convert import convert
 from nwbzarr.errors import InvalidStoreError, NWBZarrError
+from nwbzarr.operations.convert import convert
 from nwbzarr.testing.tutorial import build_tutorial_file
 
 h5py = pytest.importorskip("h5py")

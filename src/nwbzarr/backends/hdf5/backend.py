@@ -11,15 +11,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from nwbzarr._optional import require
 from nwbzarr.abc.backend import Backend, Capabilities
 from nwbzarr.backends.hdf5.reader import H5LazyArray, read_tree
 from nwbzarr.backends.hdf5.remote_handle import RemoteHDF5File
 from nwbzarr.backends.hdf5.remote_reader import RemoteH5Array
 from nwbzarr.backends.hdf5.remote_source import is_remote
 from nwbzarr.backends.hdf5.writer import H5TreeWriter
+from nwbzarr.core.optional import require
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, ReadOnlyError, StoreExistsError, StoreNotFoundError
-from nwbzarr.progress import Callback
 from nwbzarr.tree.nodes import Dataset, Group, walk
 
 __all__ = ["HDF5Backend"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from nwbzarr.backends.hdf5.filters import Pipeline
-from nwbzarr.blocks import overlap
+from nwbzarr.writing.blocks import overlap
 
 __all__ = ["MIN_CHUNKS", "GzipChunkReader"]
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr._optional import require
 from nwbzarr.abc.array import Index, LazyArray, as_box, drop_integer_axes
 from nwbzarr.backends.hdf5.chunks import GzipChunkReader
-from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, FieldType, Text
+from nwbzarr.core.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, FieldType, Text
+from nwbzarr.core.optional import require
 from nwbzarr.errors import InvalidStoreError, NWBZarrError
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference

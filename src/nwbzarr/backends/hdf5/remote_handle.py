@@ -13,12 +13,12 @@ from typing import Any
 
 from zarr.core.sync import sync
 
-from nwbzarr._optional import require
 from nwbzarr.backends.hdf5.chunk_index import ChunkIndex
 from nwbzarr.backends.hdf5.index_cache import CacheEntry, has_entry, open_entry
 from nwbzarr.backends.hdf5.remote_btree import ChunkTree, chunk_tree_root, istore_k, node_bytes
 from nwbzarr.backends.hdf5.remote_file import BLOCK_SIZE, RemoteFile
 from nwbzarr.backends.hdf5.remote_source import RemoteSource
+from nwbzarr.core.optional import require
 from nwbzarr.errors import InvalidStoreError
 from nwbzarr.storage.ranges import fetch_ranges, merge
 

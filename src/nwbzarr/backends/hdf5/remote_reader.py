@@ -25,9 +25,9 @@ from nwbzarr.abc.array import Index, LazyArray, as_box, drop_integer_axes
 from nwbzarr.backends.hdf5.chunk_index import NOT_STORED, ChunkIndex
 from nwbzarr.backends.hdf5.filters import Pipeline
 from nwbzarr.backends.hdf5.remote_handle import RemoteHDF5File
-from nwbzarr.blocks import DEFAULT_BUDGET, block_shape, overlap
-from nwbzarr.dtypes import DataType
+from nwbzarr.core.dtypes import DataType
 from nwbzarr.storage.ranges import MAX_IN_FLIGHT, MAX_RANGE_BYTES, fetch_ranges, merge
+from nwbzarr.writing.blocks import DEFAULT_BUDGET, block_shape, overlap
 
 if TYPE_CHECKING:
     import dask.array
@@ -208,7 +208,7 @@ class RemoteH5Array(LazyArray):
 
         Tasks of one chunk each would be thousands of tiny tasks and requests; ``chunks`` overrides.
         """
-        from nwbzarr._optional import require
+        from nwbzarr.core.optional import require
 
         da = require("dask.array", "LazyArray.to_dask()")
         unit = self._chunks or (1, *self._shape[1:])  # contiguous: whole frames, each task one byte run

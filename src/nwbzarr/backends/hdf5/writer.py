@@ -13,16 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr import blocks
-from nwbzarr._optional import require
-from nwbzarr.blocks import block_shape, read_region, stored_regions
-from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
-from nwbzarr.progress import Callback
-from nwbzarr.streams import FrameStream
+from nwbzarr.core.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
+from nwbzarr.core.optional import require
+from nwbzarr.core.progress import Callback
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference
 from nwbzarr.tree.paths import join
 from nwbzarr.tree.values import Ascii
+from nwbzarr.writing import blocks
+from nwbzarr.writing.blocks import block_shape, read_region, stored_regions
+from nwbzarr.writing.streams import FrameStream
 
 __all__ = ["H5TreeWriter"]
 

@@ -6,8 +6,8 @@ from zarr.abc.store import Store
 
 from nwbzarr.abc.backend import Backend, Capabilities
 from nwbzarr.backends.zarr_v2.reader import read_v2_tree
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import ReadOnlyError
-from nwbzarr.progress import Callback
 from nwbzarr.tree.nodes import Group
 
 __all__ = ["ZarrV2Backend"]

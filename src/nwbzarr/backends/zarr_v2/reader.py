@@ -19,7 +19,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, LazyArray
-from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType
+from nwbzarr.core.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType
 from nwbzarr.errors import InvalidStoreError, UnsafeDataError
 from nwbzarr.storage.jsonlimits import parse_json
 from nwbzarr.tree.layout import Compression, Layout

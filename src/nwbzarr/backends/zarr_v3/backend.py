@@ -36,6 +36,7 @@ from nwbzarr.backends.zarr_v3.reader import read_tree
 from nwbzarr.backends.zarr_v3.recovery import interrupted, recover
 from nwbzarr.backends.zarr_v3.resume import ResumeLog, check_plan, clear_progress, kept_objects, read_progress
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import (
     IncompleteStoreError,
     InvalidStoreError,
@@ -48,7 +49,6 @@ from nwbzarr.errors import (
     StoreNotFoundError,
     UnsafeDataError,
 )
-from nwbzarr.progress import Callback
 from nwbzarr.tree.nodes import Group
 
 __all__ = ["ZarrBackend"]
@@ -152,7 +152,7 @@ class ZarrBackend(Backend):
         ``grow`` (``{path: rows}``, with ``append``): rows added to stored arrays (a table's columns) in the
         same commit as the new objects, so a failure undoes both; the grown arrays are left in ``self.grown``.
 
-        With a ``plan`` (what :func:`nwbzarr.convert.convert` passes: the source's fingerprint and the
+        With a ``plan`` (what :func:`nwbzarr.operations.convert.convert` passes: the source's fingerprint and the
         options), every object is recorded as it is stored (:mod:`.resume`), and a write interrupted by
         a storage error or Ctrl-C keeps what it stored, so that ``resume=True`` with the same plan can
         continue it; a different plan is refused (:class:`~nwbzarr.errors.ResumeRefusedError`).

@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
+from nwbzarr.core.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType, ObjectRef, Text
 from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["COMPOUND_MIN_CHARS", "dtype_hint", "storage_dtype", "to_storage", "tree_dtype"]

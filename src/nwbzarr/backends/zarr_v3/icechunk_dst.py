@@ -16,8 +16,8 @@ from zarr.abc.store import Store
 from zarr.core.sync import sync
 
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import StoreExistsError
-from nwbzarr.progress import Callback
 from nwbzarr.tree.nodes import Group
 
 __all__ = ["is_icechunk", "write_icechunk"]

@@ -17,10 +17,10 @@ import numpy as np
 import zarr
 from zarr.abc.store import Store
 
-from nwbzarr._optional import require
 from nwbzarr.backends.zarr_v3.manifest import checksum
 from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
 from nwbzarr.backends.zarr_v3.shards import ShardWriter
+from nwbzarr.core.optional import require
 
 __all__ = ["is_dask_array", "write_dask_shards"]
 

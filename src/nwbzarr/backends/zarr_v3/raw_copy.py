@@ -40,9 +40,9 @@ from nwbzarr.backends.zarr_v3.raw_record import SESSION, RawCopy
 from nwbzarr.backends.zarr_v3.raw_v2 import copy_v2_chunks
 from nwbzarr.backends.zarr_v3.resume import reusable
 from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
-from nwbzarr.blocks import read_region
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import IncompleteStoreError, InvalidStoreError
-from nwbzarr.progress import Callback
+from nwbzarr.writing.blocks import read_region
 
 __all__ = ["copy_raw", "same_encoding"]
 

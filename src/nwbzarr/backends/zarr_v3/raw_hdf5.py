@@ -31,9 +31,9 @@ from nwbzarr.backends.hdf5.filters import DEFLATE, FLETCHER32, filter_codes, fle
 from nwbzarr.backends.zarr_v3.gzip_wrap import zlib_to_gzip
 from nwbzarr.backends.zarr_v3.raw_record import RawCopy
 from nwbzarr.backends.zarr_v3.shard_format import with_crc32c
-from nwbzarr.blocks import read_region
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import InvalidStoreError
-from nwbzarr.progress import Callback
+from nwbzarr.writing.blocks import read_region
 
 __all__ = ["copy_hdf5_chunks", "raw_hdf5_plan"]
 

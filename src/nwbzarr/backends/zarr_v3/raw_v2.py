@@ -29,8 +29,8 @@ from zarr.core.sync import sync
 
 from nwbzarr.backends.zarr_v3.raw_record import RawCopy
 from nwbzarr.backends.zarr_v3.shard_format import with_crc32c
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import IncompleteStoreError, InvalidStoreError
-from nwbzarr.progress import Callback
 
 __all__ = ["copy_v2_chunks", "v2_matches"]
 

@@ -19,7 +19,7 @@ from nwbzarr.backends.zarr_v3.dtypes import tree_dtype
 from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
 from nwbzarr.backends.zarr_v3.shard_reader import COALESCE_GAP, ShardReader
 from nwbzarr.backends.zarr_v3.stored import stored_chunk_origins
-from nwbzarr.dtypes import DataType
+from nwbzarr.core.dtypes import DataType
 from nwbzarr.errors import InvalidStoreError, NWBZarrError, UnsafeDataError
 from nwbzarr.storage.jsonlimits import parse_json
 from nwbzarr.storage.keys import check_node_path, check_store_key

@@ -38,10 +38,10 @@ from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, as_box, drop_integer_axes
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
-from nwbzarr.blocks import overlap
 from nwbzarr.errors import InvalidStoreError
 from nwbzarr.storage.inflight import DEFAULT_MAX_INFLIGHT, max_inflight
 from nwbzarr.storage.ranges import merge
+from nwbzarr.writing.blocks import overlap
 
 __all__ = ["CACHED_INDEXES", "COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
 

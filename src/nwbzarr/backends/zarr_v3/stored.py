@@ -1,6 +1,6 @@
 """Which chunks of a Zarr array the store holds: Zarr writes no chunk that is all fill value.
 
-A copy of a sparse array reads and writes only these (see :func:`nwbzarr.blocks.stored_regions`):
+A copy of a sparse array reads and writes only these (see :func:`nwbzarr.writing.blocks.stored_regions`):
 listing the array's prefix costs one request per 1000 keys instead of a read per declared chunk.
 """
 

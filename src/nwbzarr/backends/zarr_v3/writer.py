@@ -10,7 +10,6 @@ import numpy as np
 import zarr
 from zarr.codecs import Crc32cCodec
 
-from nwbzarr import blocks
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.backends.zarr_v3.attributes import NonFinite, encode_attrs, links_attr
 from nwbzarr.backends.zarr_v3.codecs import zarr_compressors
@@ -20,15 +19,16 @@ from nwbzarr.backends.zarr_v3.parallel import is_dask_array, write_dask_shards
 from nwbzarr.backends.zarr_v3.raw_copy import copy_raw
 from nwbzarr.backends.zarr_v3.resume import reusable
 from nwbzarr.backends.zarr_v3.shards import region_writer
-from nwbzarr.blocks import block_shape, read_region, stored_regions
-from nwbzarr.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
+from nwbzarr.core.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
+from nwbzarr.core.progress import Callback
 from nwbzarr.errors import ValidationError
-from nwbzarr.policy import default_compression, default_layout
-from nwbzarr.progress import Callback
-from nwbzarr.streams import FrameStream
 from nwbzarr.tree.layout import Layout
 from nwbzarr.tree.nodes import Dataset, Group, Link, walk
 from nwbzarr.tree.paths import join
+from nwbzarr.writing import blocks
+from nwbzarr.writing.blocks import block_shape, read_region, stored_regions
+from nwbzarr.writing.policy import default_compression, default_layout
+from nwbzarr.writing.streams import FrameStream
 
 __all__ = ["TreeWriter", "dimension_names", "payload_bytes"]
 

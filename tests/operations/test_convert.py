@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from nwbzarr import NWBZarrIO
-from nwbzarr.convert import convert
 from nwbzarr.errors import StoreExistsError
 from nwbzarr.model import NWBFile
+from nwbzarr.operations.convert import convert
 
 
 @pytest.fixture
@@ -85,12 +85,12 @@ def test_conversion_streams_with_bounded_memory(tmp_path: Path, monkeypatch: pyt
     """HDF5 -> Zarr copies a dataset 16x larger than the per-array budget without holding it."""
     import tracemalloc
 
-    import nwbzarr.blocks
+    import nwbzarr.writing.blocks
     from nwbzarr import NWBHDF5IO
     from nwbzarr.model import TwoPhotonSeries
 
     budget = 4 * 1024 * 1024
-    monkeypatch.setattr(nwbzarr.blocks, "DEFAULT_BUDGET", budget)
+    monkeypatch.setattr(nwbzarr.writing.blocks, "DEFAULT_BUDGET", budget)
     nwbfile = NWBFile("big", "big", __import__("datetime").datetime.fromisoformat("2024-01-01T00:00:00+00:00"))
     from nwbzarr.testing.factories import mock_ImagingPlane
 

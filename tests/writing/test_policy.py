@@ -10,10 +10,10 @@ from zarr.storage import LocalStore
 
 from nwbzarr import DataIO, NWBZarrIO
 from nwbzarr.model import NWBFile, TimeSeries
-from nwbzarr.policy import default_layout
 from nwbzarr.testing.counting import CountingStore
 from nwbzarr.testing.synthetic import SyntheticSession
 from nwbzarr.testing.tutorial import build_tutorial_file
+from nwbzarr.writing.policy import default_layout
 
 FRAMES, SIZE = 256, 256  # 32 MiB of uint16: sharded by the policy
 

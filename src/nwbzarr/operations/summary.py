@@ -6,7 +6,7 @@ import math
 from collections.abc import Iterator
 
 from nwbzarr.abc.array import LazyArray
-from nwbzarr.dtypes import dtype_name, is_numeric
+from nwbzarr.core.dtypes import dtype_name, is_numeric
 from nwbzarr.tree.nodes import Dataset, Group, Link
 
 __all__ = ["format_bytes", "tree_lines"]

@@ -35,7 +35,7 @@ class TqdmProgress:
     def __init__(self, description: str, *, force: bool = False) -> None:
         import sys
 
-        from nwbzarr._optional import require
+        from nwbzarr.core.optional import require
 
         tqdm = require("tqdm", "progress bars")
         self._bar: Any = tqdm.tqdm(

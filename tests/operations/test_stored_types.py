@@ -22,10 +22,10 @@ from tests.interop.domain_files import DOMAINS, write_domain_file
 from tests.interop.storage_compare import describe_hdf5, describe_zarr, differences
 
 from nwbzarr.backends.open import open_backend
-from nwbzarr.convert import convert
-from nwbzarr.dtypes import ASCII, REF, UTF8, DataType
+from nwbzarr.core.dtypes import ASCII, REF, UTF8, DataType
+from nwbzarr.core.progress import NO_PROGRESS
 from nwbzarr.errors import InvalidStoreError
-from nwbzarr.progress import NO_PROGRESS
+from nwbzarr.operations.convert import convert
 from nwbzarr.tree.nodes import Dataset, Group, Link, Reference, walk
 from nwbzarr.tree.values import Ascii, canonical_attribute, stored_type
 

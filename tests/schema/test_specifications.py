@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from nwbzarr.model import NWB_VERSION
-from nwbzarr.specs import SPEC_GROUP, _shipped, cached_specifications, export_pynwb_schema
+from nwbzarr.schema.specifications import SPEC_GROUP, _shipped, cached_specifications, export_pynwb_schema
 
 
 def test_the_shipped_schema_is_pynwbs_for_the_version_nwbzarr_writes() -> None:
@@ -43,7 +43,7 @@ sys.modules["pynwb"] = None  # as if not installed: any import of it fails
 sys.modules["hdmf"] = None
 from nwbzarr import NWBZarrIO
 from nwbzarr.testing.tutorial import build_tutorial_file
-from nwbzarr.validate import validate
+from nwbzarr.operations.validate import validate
 with NWBZarrIO({str(tmp_path / "s.nwb.zarr")!r}, "w") as io:
     io.write(build_tutorial_file(frames=4, size=8))
 print([str(p) for p in validate({str(tmp_path / "s.nwb.zarr")!r})])

@@ -17,7 +17,7 @@ import pytest
 from nwbzarr import NWBZarrIO
 from nwbzarr.errors import IncompleteStoreError
 from nwbzarr.model import NWBFile
-from nwbzarr.verify import verify
+from nwbzarr.operations.verify import verify
 
 # a writer whose movie source is slow, so the test can kill it in the middle of the data
 _SLOW_WRITER = textwrap.dedent(

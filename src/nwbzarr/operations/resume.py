@@ -1,10 +1,11 @@
 """``convert(..., resume=True)``: what the destination holds, and what a resume does with each state.
 
-The conversion records its *plan* (the source's fingerprint and the options that shape the copy) in
-the destination's manifest from its first write on (:mod:`.resume`). A resume reads the manifest first:
-nothing there means a plain conversion; ``"writing"`` is continued by the backend (which checks the
-plan again under the writer lock); ``"committing"`` (killed during its commit) is rolled forward;
-``"complete"`` is said to be complete and only verified; an interrupted append is no conversion.
+The conversion records its *plan* (the source's fingerprint and the options that shape the copy) in the
+destination's manifest from its first write on (:mod:`nwbzarr.backends.zarr_v3.resume`). A resume reads
+the manifest first: nothing there means a plain conversion; ``"writing"`` is continued by the backend
+(which checks the plan again under the writer lock); ``"committing"`` (killed during its commit) is
+rolled forward; ``"complete"`` is said to be complete and only verified; an interrupted append is no
+conversion.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from nwbzarr.storage.resolve import StoreLike, make_store, store_exists
 
 if TYPE_CHECKING:
     from nwbzarr.backends.zarr_v3.backend import ZarrBackend
-    from nwbzarr.verify import VerifyReport
+    from nwbzarr.operations.verify import VerifyReport
 
 __all__ = ["conversion_plan", "finished_target", "resume_target", "resumed_note"]
 
@@ -82,7 +83,7 @@ def finished_target(
     be of the same plan; then it is verified (unless ``verify=False``) and nothing else is done.
     """
     from nwbzarr.backends.open import open_backend
-    from nwbzarr.verify import verify as verify_store
+    from nwbzarr.operations.verify import verify as verify_store
 
     where = _typed(dst)
     if plan is not None and manifest.get("resume") is not None:

@@ -12,7 +12,7 @@ from typing import Any, Literal
 from nwbzarr.backends.open import Format, open_backend
 from nwbzarr.codec import decode, object_paths
 from nwbzarr.errors import NWBZarrError
-from nwbzarr.specs import SPEC_GROUP
+from nwbzarr.schema.specifications import SPEC_GROUP
 from nwbzarr.storage import StoreLike
 
 __all__ = ["Problem", "validate"]

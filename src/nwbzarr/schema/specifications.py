@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from nwbzarr.dtypes import UTF8
+from nwbzarr.core.dtypes import UTF8
 from nwbzarr.tree.nodes import Dataset, Group, walk
 
 if TYPE_CHECKING:

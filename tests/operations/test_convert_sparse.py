@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from nwbzarr.backends.open import open_backend
-from nwbzarr.convert import convert
+from nwbzarr.operations.convert import convert
 from nwbzarr.tree.nodes import Dataset
 
 N = 10**6

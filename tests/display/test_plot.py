@@ -16,9 +16,9 @@ from zarr.storage import LocalStore
 
 from nwbzarr import DataIO, NWBZarrIO
 from nwbzarr.cli import plot as plot_cli
+from nwbzarr.display.plot import plot_summary, summary_figure
 from nwbzarr.errors import NWBZarrError, StoreNotFoundError
 from nwbzarr.model import TwoPhotonSeries
-from nwbzarr.plot import plot_summary, summary_figure
 from nwbzarr.testing import SyntheticSession, make_session
 from nwbzarr.testing.counting import CountingStore
 from nwbzarr.testing.tutorial import build_tutorial_file

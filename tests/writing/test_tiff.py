@@ -10,7 +10,7 @@ import pytest
 from nwbzarr import NWBZarrIO
 from nwbzarr.model import TwoPhotonSeries
 from nwbzarr.testing import SyntheticSession, mock_ImagingPlane, mock_NWBFile
-from nwbzarr.tiff import TiffStack
+from nwbzarr.writing.tiff import TiffStack
 
 tifffile = pytest.importorskip("tifffile")
 

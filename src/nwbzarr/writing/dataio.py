@@ -16,7 +16,7 @@ class DataIO:
     >>> TwoPhotonSeries(..., data=DataIO(movie, access="traces"))  # the policy's preset for ROI traces
 
     ``access`` (``"balanced"``, ``"frames"``, ``"traces"``) chooses among the default layouts of
-    :mod:`nwbzarr.policy` when ``chunks`` is not given.
+    :mod:`nwbzarr.writing.policy` when ``chunks`` is not given.
 
     The wrapper is transparent for validation (``shape``, ``dtype``, ``len``, slicing).
     """

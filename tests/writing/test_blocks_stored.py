@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nwbzarr.blocks import iter_regions, sparse_chunks, stored_regions
+from nwbzarr.writing.blocks import iter_regions, sparse_chunks, stored_regions
 
 
 class Sparse:

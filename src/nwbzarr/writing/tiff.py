@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from nwbzarr._optional import require
 from nwbzarr.abc.array import normalize_key
+from nwbzarr.core.optional import require
 from nwbzarr.errors import ValidationError
 
 __all__ = ["TiffStack"]

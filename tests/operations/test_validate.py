@@ -11,7 +11,7 @@ import zarr
 
 from nwbzarr import NWBHDF5IO, NWBZarrIO
 from nwbzarr.model import NWBFile
-from nwbzarr.validate import validate
+from nwbzarr.operations.validate import validate
 
 
 def test_valid_files_have_no_problems(tutorial_file: NWBFile, tmp_path: Path) -> None:

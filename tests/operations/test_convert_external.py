@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from nwbzarr.convert import convert
 from nwbzarr.errors import InvalidStoreError
+from nwbzarr.operations.convert import convert
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning", "ignore::DeprecationWarning")
 

@@ -21,13 +21,13 @@ from zarr.abc.store import ByteRequest, Store
 from zarr.core.buffer import Buffer, BufferPrototype
 from zarr.storage import WrapperStore
 
-from nwbzarr._optional import require
+from nwbzarr.core.optional import require
 from nwbzarr.display.budget import ReadBudget
 from nwbzarr.display.masks import RoiMasks, outline
 from nwbzarr.display.reads import Projection, ProjectionKind, SessionParts, Traces, read_all_masks, trace_share
 from nwbzarr.errors import NWBZarrError
 from nwbzarr.model import NWBFile
-from nwbzarr.summary import format_bytes
+from nwbzarr.operations.summary import format_bytes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

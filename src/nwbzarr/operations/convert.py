@@ -2,7 +2,7 @@
 
 Conversion works on the format-neutral tree, so every group, dataset, attribute, link, reference and
 cached specification carries over, whatever types the file holds. Arrays stream block by block
-(at most :data:`nwbzarr.blocks.DEFAULT_BUDGET` bytes of one array in memory per writer).
+(at most :data:`nwbzarr.writing.blocks.DEFAULT_BUDGET` bytes of one array in memory per writer).
 """
 
 from __future__ import annotations
@@ -18,27 +18,27 @@ from nwbzarr.backends.open import Format, detect_format, open_backend
 from nwbzarr.backends.zarr_v3 import ZarrBackend
 from nwbzarr.backends.zarr_v3.icechunk_dst import is_icechunk, write_icechunk
 from nwbzarr.backends.zarr_v3.raw_record import describe, raw_copies
-from nwbzarr.backends.zarr_v3.resume_convert import (
+from nwbzarr.core.dtypes import is_numeric
+from nwbzarr.core.progress import NO_PROGRESS, Callback
+from nwbzarr.errors import IncompleteStoreError, NWBZarrError
+from nwbzarr.operations.external_links import ExternalLinks, LinkResolver, refuse_foreign_storage
+from nwbzarr.operations.resume import (
     conversion_plan,
     finished_target,
     resume_target,
     resumed_note,
 )
-from nwbzarr.blocks import sparse_chunks
-from nwbzarr.dtypes import is_numeric
-from nwbzarr.errors import IncompleteStoreError, NWBZarrError
-from nwbzarr.external import ExternalLinks, LinkResolver, refuse_foreign_storage
-from nwbzarr.progress import NO_PROGRESS, Callback
-from nwbzarr.schema_types import apply_unsigned_types
-from nwbzarr.source_checks import require_nwb_root, source_format
-from nwbzarr.specs import with_specifications
+from nwbzarr.operations.source_checks import require_nwb_root, source_format
+from nwbzarr.operations.unsigned_types import apply_unsigned_types
+from nwbzarr.operations.verify import VerifyReport
+from nwbzarr.operations.verify import verify as verify_store
+from nwbzarr.schema.specifications import with_specifications
 from nwbzarr.storage import StoreLike
 from nwbzarr.storage.destination import HDF5_SUFFIXES, check_destination, locate
 from nwbzarr.storage.swap import written_beside
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, walk
-from nwbzarr.verify import VerifyReport
-from nwbzarr.verify import verify as verify_store
+from nwbzarr.writing.blocks import sparse_chunks
 
 __all__ = ["LayoutChoice", "convert"]
 
@@ -79,7 +79,7 @@ def convert(
     resolve from ``dst`` (``external_links="keep"``, said through ``explain``), copied in (``"copy"``) or
     refused (``"refuse"``). HDF5 datasets stored in external raw files or virtual datasets are refused
     unless ``allow_external_data=True``. Sparse arrays copy only their stored chunks, keeping their chunk
-    shape (see :func:`nwbzarr.blocks.stored_regions`). An array whose destination encoding equals its
+    shape (see :func:`nwbzarr.writing.blocks.stored_regions`). An array whose destination encoding equals its
     source's (Zarr objects, HDF5 deflate chunks, v2 chunks; see :mod:`nwbzarr.backends.zarr_v3.raw_copy`)
     has its stored bytes copied without re-encoding, said through ``explain``.
 

@@ -17,8 +17,8 @@ from zarr.core.sync import sync
 
 from nwbzarr.backends.zarr_v3.lock import LOCK_KEY
 from nwbzarr.backends.zarr_v3.manifest import MANIFEST_KEY, entry_problem, manifest_objects, read_manifest
+from nwbzarr.core.progress import NO_PROGRESS, Callback
 from nwbzarr.errors import StoreNotFoundError
-from nwbzarr.progress import NO_PROGRESS, Callback
 from nwbzarr.storage import StoreLike, make_store, store_exists
 
 __all__ = ["VerifyReport", "verify"]
@@ -122,7 +122,7 @@ def _decode_all(store: Any, report: VerifyReport, progress: Callback) -> None:
 
 
 def _chunk_regions(array: zarr.Array[Any]) -> list[tuple[slice, ...]]:
-    from nwbzarr.blocks import block_shape, iter_regions
+    from nwbzarr.writing.blocks import block_shape, iter_regions
 
     shape = tuple(array.shape)
     unit = tuple(array.shards or array.chunks) if shape else ()
