@@ -20,7 +20,7 @@ import numpy as np
 
 from nwbzarr.errors import InvalidStoreError
 
-__all__ = ["DEFLATE", "FLETCHER32", "SHUFFLE", "Pipeline", "fletcher32", "filter_codes"]
+__all__ = ["DEFLATE", "FLETCHER32", "SHUFFLE", "Pipeline", "filter_codes", "fletcher32", "without_fletcher32"]
 
 DEFLATE, SHUFFLE, FLETCHER32 = 1, 2, 3
 _NAMES = {1: "deflate", 2: "shuffle", 3: "fletcher32", 4: "szip", 5: "nbit", 6: "scaleoffset", 32000: "lzf"}
@@ -76,7 +76,7 @@ class Pipeline:
             elif code == SHUFFLE:
                 decoders.append(partial(_unshuffle, dtype.itemsize))
             elif code == FLETCHER32:
-                decoders.append(partial(_check, dataset.name))
+                decoders.append(partial(without_fletcher32, dataset.name))
             elif code in _NUMCODECS:
                 import numcodecs
 
@@ -112,7 +112,8 @@ def _unshuffle(itemsize: int, data: bytes) -> bytes:
     return body + data[count * itemsize :]  # HDF5 leaves a ragged tail as it is
 
 
-def _check(where: str, data: bytes) -> bytes:
+def without_fletcher32(where: str, data: bytes) -> bytes:
+    """The chunk's bytes without their Fletcher-32, which must match (either byte order HDF5 ever wrote)."""
     if len(data) < 4:
         raise InvalidStoreError(f"{where}: a chunk shorter than its Fletcher-32 checksum")
     body, stored = data[:-4], int.from_bytes(data[-4:], "little")

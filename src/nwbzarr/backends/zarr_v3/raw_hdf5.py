@@ -27,12 +27,11 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.metadata import ArrayV3Metadata
 from zarr.core.sync import sync
 
-from nwbzarr.backends.hdf5.filters import DEFLATE, FLETCHER32, filter_codes, fletcher32
+from nwbzarr.backends.hdf5.filters import DEFLATE, FLETCHER32, filter_codes, without_fletcher32
 from nwbzarr.backends.zarr_v3.gzip_wrap import zlib_to_gzip
 from nwbzarr.backends.zarr_v3.raw_record import RawCopy
 from nwbzarr.backends.zarr_v3.shard_format import with_crc32c
 from nwbzarr.core.progress import Callback
-from nwbzarr.errors import InvalidStoreError
 from nwbzarr.writing.blocks import read_region
 
 __all__ = ["copy_hdf5_chunks", "raw_hdf5_plan"]
@@ -85,7 +84,7 @@ def copy_hdf5_chunks(array: zarr.Array[Any], data: Any, progress: Callback) -> R
     def convert(origin: tuple[int, ...], stored: bytes) -> int:
         """One chunk (a pool thread: zlib releases the GIL): re-wrapped, checked, stored; its stored size."""
         where = f"{dataset.name}: chunk at {origin}"
-        body = _without_fletcher32(stored, where) if checksummed else stored
+        body = without_fletcher32(where, stored) if checksummed else stored
         wrapped = zlib_to_gzip(body, expected, where)
         out = with_crc32c(wrapped) if crc else wrapped
         coords = tuple(o // c for o, c in zip(origin, chunks, strict=True))
@@ -118,18 +117,6 @@ def _drain(pending: list[tuple[int, Future[int]]], record: RawCopy, progress: Ca
         record.objects += 1
         record.value_bytes += values
         progress.advance(values)
-
-
-def _without_fletcher32(data: bytes, where: str) -> bytes:
-    """The chunk's bytes without their Fletcher-32, which must match (either byte order HDF5 ever wrote)."""
-    if len(data) < 4:
-        raise InvalidStoreError(f"{where}: shorter than its Fletcher-32 checksum")
-    body, stored = data[:-4], int.from_bytes(data[-4:], "little")
-    value = fletcher32(body)
-    swapped = ((value & 0x00FF00FF) << 8) | ((value & 0xFF00FF00) >> 8)  # files of HDF5 < 1.6.3
-    if stored not in (value, swapped):
-        raise InvalidStoreError(f"{where}: fails its Fletcher-32 checksum (damaged)")
-    return body
 
 
 def _key(array: zarr.Array[Any], coords: tuple[int, ...]) -> str:
