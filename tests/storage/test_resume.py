@@ -9,13 +9,11 @@ partial copy exactly as it was.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -42,25 +40,18 @@ from nwbzarr.tree.nodes import Dataset, walk
 
 sys.path.insert(0, str(Path(__file__).parent))
 from interrupted_writer import same_ids
+from places import Place, local_place, s3_place
 from resume_writer import shrink_policy
 
 _DRIVER = Path(__file__).with_name("resume_writer.py")
-_names = itertools.count()
-
-
-@dataclass
-class Place:
-    kind: str
-    options: dict[str, Any] | None
-    make_target: Callable[[], str]
 
 
 @pytest.fixture(params=["local", "s3"])
 def place(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
     if request.param == "local":
-        return Place("local", None, lambda: str(tmp_path / f"copy-{next(_names)}.nwb.zarr"))
+        return local_place(tmp_path, "copy")
     server: S3TestServer = request.getfixturevalue("s3_server")
-    return Place("s3", server.storage_options(), lambda: f"s3://lab/resume-{next(_names)}.nwb.zarr")
+    return s3_place(server.storage_options(), "resume")
 
 
 @pytest.fixture(scope="module")

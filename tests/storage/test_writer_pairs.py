@@ -10,7 +10,6 @@ nothing is lost, and ``verify`` passes, 20 times over.
 
 from __future__ import annotations
 
-import itertools
 import json
 import select
 import shutil
@@ -19,8 +18,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +35,9 @@ from nwbzarr.testing.s3server import S3TestServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from pair_writer import new_file, new_frames, new_series, old_file
+from places import Place, local_place, s3_place
 
 _DRIVER = Path(__file__).with_name("pair_writer.py")
-_names = itertools.count()
 _TIMEOUT = 120.0
 
 
@@ -83,19 +81,12 @@ def workers() -> Iterator[tuple[Worker, Worker]]:
         worker.close()
 
 
-@dataclass
-class Place:
-    kind: str
-    options: dict[str, Any] | None
-    make_target: Callable[[], str]
-
-
 @pytest.fixture(params=["local", "s3"])
 def place(request: pytest.FixtureRequest, tmp_path: Path) -> Place:
     if request.param == "local":
-        return Place("local", None, lambda: str(tmp_path / f"pair-{next(_names)}.nwb.zarr"))
+        return local_place(tmp_path, "pair")
     server: S3TestServer = request.getfixturevalue("s3_server")
-    return Place("s3", server.storage_options(), lambda: f"s3://lab/pair-{next(_names)}.nwb.zarr")
+    return s3_place(server.storage_options(), "pair")
 
 
 def contents(target: str, options: dict[str, Any] | None) -> dict[str, bytes]:
