@@ -228,7 +228,7 @@ class ZarrBackend(Backend):
             if kept is None:
                 self._clear(keep={MANIFEST_KEY})
             self._log = ResumeLog(self.store) if plan is not None else None
-            recorder = ManifestStore(self.store, kept=kept, progress=self._log, fresh=kept is None)
+            recorder = ManifestStore(self.store, kept=kept, progress=self._log, fresh=kept is None, defer=True)
             root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
         progress.set_total(payload_bytes(tree))
         TreeWriter(root, existing=existing, progress=progress, nonfinite=self.nonfinite).write(tree)
@@ -306,6 +306,7 @@ class ZarrBackend(Backend):
 
     def _finish(self, recorder: ManifestStore, started: dict[str, Any]) -> None:
         """Commit: manifest "committing" (with the new root), the consolidated root, manifest "complete"."""
+        sync(recorder.flush())  # the metadata a fresh write kept back, all at once
         capture = RootCapture(recorder)
         with warnings.catch_warnings():  # the listing meets our manifest, which is not a zarr node
             warnings.filterwarnings("ignore", message="Object at nwbzarr.(json|lock|journal|resume) is not recognized")

@@ -18,10 +18,12 @@ the shard's tail) can tell a shard swapped for another of the same array.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 import zlib
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal, Protocol
@@ -60,6 +62,13 @@ __all__ = [
     "renewed",
     "write_state",
 ]
+
+#: metadata documents a write sends at once when it flushes them (small PUTs: latency-bound)
+FLUSH_CONCURRENCY = 32
+#: documents kept back are sent when this many are waiting, or this many seconds after the last flush, so
+#: that an interrupted conversion has most of its metadata stored and recorded for ``--resume``
+FLUSH_DOCUMENTS = 32
+FLUSH_SECONDS = 1.0
 
 MANIFEST_KEY = "nwbzarr.json"
 JOURNAL_PREFIX = "nwbzarr.journal/"
@@ -134,6 +143,10 @@ class _Record:
     progress: ProgressLog | None = None  # where each object written is noted as the write goes (resume)
     fresh: bool = False  # a new write into a cleared store: nothing is there but what this write stored
     documents: dict[str, bytes] = field(default_factory=dict)  # metadata this write stored (fresh writes)
+    defer: bool = False  # a new or resumed write: metadata is sent once, at the end (ManifestStore.flush)
+    pending: set[str] = field(default_factory=set)  # documents kept back, not sent yet
+    sent: set[str] = field(default_factory=set)  # documents kept back once and sent since
+    flushed_at: float = field(default_factory=time.monotonic)
 
 
 class ProgressLog(Protocol):
@@ -160,10 +173,16 @@ class ManifestStore(WrapperStore[Store]):
         kept: dict[str, Entry] | None = None,
         progress: ProgressLog | None = None,
         fresh: bool = False,
+        defer: bool = False,
     ) -> None:
         super().__init__(store)
         self.record = record or _Record(
-            dict(objects or {}), frozenset(objects or ()), kept=dict(kept or {}), progress=progress, fresh=fresh
+            dict(objects or {}),
+            frozenset(objects or ()),
+            kept=dict(kept or {}),
+            progress=progress,
+            fresh=fresh,
+            defer=defer or fresh,
         )
 
     @property
@@ -205,14 +224,49 @@ class ManifestStore(WrapperStore[Store]):
             await self._journal(key)
         entry = checksum(data, self.record.index_bytes.pop(key, None))
         self.record.objects[key] = entry
-        if self.record.fresh and key.endswith("zarr.json"):
+        document = key.endswith("zarr.json")
+        if document and self.record.defer:
             self.record.documents[key] = data
         if self.record.kept.get(key) == entry:  # a resumed write: these very bytes are stored already
+            self.record.pending.discard(key)
             return
         self.record.kept.pop(key, None)  # replaced now: what is stored is no longer the earlier attempt's
+        if document and self.record.defer:
+            # sent in batches, together, by flush: zarr rewrites a node's document for every attribute
+            # it sets, one request after another, and only the last version of each needs to go
+            self.record.pending.add(key)
+            due = time.monotonic() - self.record.flushed_at >= FLUSH_SECONDS
+            if due or len(self.record.pending) >= FLUSH_DOCUMENTS:
+                await self.flush()
+            return
         await self._store.set(key, value)
         if self.record.progress is not None:
             await self.record.progress.note(key, entry)
+
+    async def flush(self) -> None:
+        """Send the metadata a new or resumed write kept back, up to :data:`FLUSH_CONCURRENCY` requests at once.
+
+        Called every :data:`FLUSH_DOCUMENTS` documents or :data:`FLUSH_SECONDS`, and before anything reads
+        the store underneath (the commit's listing, Dask workers opening an array): until then the
+        documents are served from memory, and only their last version is sent.
+        """
+        pending = sorted(self.record.pending)
+        self.record.flushed_at = time.monotonic()
+        if not pending:
+            return
+        gate = asyncio.Semaphore(FLUSH_CONCURRENCY)
+        prototype = default_buffer_prototype()
+
+        async def send(key: str) -> None:
+            async with gate:
+                await self._store.set(key, prototype.buffer.from_bytes(self.record.documents[key]))
+
+        await asyncio.gather(*(send(key) for key in pending))
+        self.record.pending.difference_update(pending)
+        self.record.sent.update(pending)
+        if self.record.progress is not None:
+            for key in pending:
+                await self.record.progress.note(key, self.record.objects[key])
 
     async def _journal(self, key: str) -> None:
         old: str | None = None
@@ -227,11 +281,17 @@ class ManifestStore(WrapperStore[Store]):
         return self.record.fresh and not is_bookkeeping(key)
 
     async def exists(self, key: str) -> bool:
+        if key in self.record.pending:
+            return True
         if self._known(key):  # no request: zarr asks for every parent and node it creates
             return key in self.record.objects
         return await self._store.exists(key)
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
+        if key in self.record.pending:  # a document kept back: from memory (a part of it: sent first)
+            if byte_range is None:
+                return prototype.buffer.from_bytes(self.record.documents[key])
+            await self.flush()
         if self._known(key):
             if key not in self.record.objects:
                 return None
@@ -258,6 +318,11 @@ class ManifestStore(WrapperStore[Store]):
         self.record.objects.pop(key, None)
         self.record.kept.pop(key, None)
         self.record.documents.pop(key, None)
+        if key in self.record.pending and key not in self.record.sent:  # kept back, never sent
+            self.record.pending.discard(key)
+            return
+        self.record.pending.discard(key)
+        self.record.sent.discard(key)
         await self._store.delete(key)
 
     async def delete_dir(self, prefix: str) -> None:
@@ -281,6 +346,21 @@ class ManifestStore(WrapperStore[Store]):
     async def set_if_not_exists(self, key: str, value: Buffer) -> None:
         if not await self.exists(key):  # zarr writes every parent so: a fresh write knows without asking
             await self.set(key, value)
+
+    def list(self) -> AsyncIterator[str]:
+        return self._listed(self._store.list)
+
+    def list_prefix(self, prefix: str) -> AsyncIterator[str]:
+        return self._listed(lambda: self._store.list_prefix(prefix))
+
+    def list_dir(self, prefix: str) -> AsyncIterator[str]:
+        return self._listed(lambda: self._store.list_dir(prefix))
+
+    async def _listed(self, listing: Callable[[], AsyncIterator[str]]) -> AsyncIterator[str]:
+        """A listing sees the documents kept back too: they are sent first."""
+        await self.flush()
+        async for key in listing():
+            yield key
 
     def _set_many(self, values: Iterable[tuple[str, Buffer]]) -> Any:  # pragma: no cover - zarr internals
         raise NotImplementedError

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import zarr
 from zarr.codecs import Crc32cCodec
+from zarr.core.sync import sync
 
 from nwbzarr.abc.array import LazyArray
 from nwbzarr.backends.zarr_v3.attributes import NonFinite, encode_attrs, links_attr
@@ -229,6 +230,7 @@ class TreeWriter:
         recorder = arr.store_path.store
         if not isinstance(recorder, ManifestStore):
             return False
+        sync(recorder.flush())  # the workers open the array from the store underneath
         objects = write_dask_shards(arr, data, recorder.wrapped, progress=self.progress.advance)
         if objects is None:
             return False
