@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -74,7 +75,9 @@ def _run(op: str, target: str, at: int | str, place: Place, source: Path | None)
     argv = [sys.executable, str(_DRIVER), driver_op, target, str(at), json.dumps(place.options)]
     if source is not None:
         argv.append(str(source))
-    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False)
+    # a crash of the writer (not the kill it is told to die by) shows its Python stacks in stderr
+    env = {**os.environ, "PYTHONFAULTHANDLER": "1"}
+    return subprocess.run(argv, capture_output=True, text=True, timeout=300, check=False, env=env)
 
 
 def _prepare(op: str, target: str, place: Place, template: str | None = None) -> None:
