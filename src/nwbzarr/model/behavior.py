@@ -80,34 +80,34 @@ class _SeriesGroup(NWBDataInterface):
         raise AttributeError(f"{type(self).__name__!r} object has no attribute {key!r}")
 
 
+@dataclasses.dataclass(kw_only=True, eq=False, repr=False)
+class _SpatialSeriesGroup(_SeriesGroup):
+    """Position, CompassDirection and EyeTracking: SpatialSeries under ``spatial_series``."""
+
+    spatial_series: Children[SpatialSeries] = children(default_factory=Children)
+    SERIES: ClassVar[type[TimeSeries]] = SpatialSeries
+    FIELD: ClassVar[str] = "spatial_series"
+
+
 @neurodata_type("core")
-class Position(_SeriesGroup):
+class Position(_SpatialSeriesGroup):
     """Position of the animal (or of a body part) as SpatialSeries."""
 
     name: str = "Position"
-    spatial_series: Children[SpatialSeries] = children(default_factory=Children)
-    SERIES: ClassVar[type[TimeSeries]] = SpatialSeries
-    FIELD: ClassVar[str] = "spatial_series"
 
 
 @neurodata_type("core")
-class CompassDirection(_SeriesGroup):
+class CompassDirection(_SpatialSeriesGroup):
     """Head or body direction as SpatialSeries (radians or degrees)."""
 
     name: str = "CompassDirection"
-    spatial_series: Children[SpatialSeries] = children(default_factory=Children)
-    SERIES: ClassVar[type[TimeSeries]] = SpatialSeries
-    FIELD: ClassVar[str] = "spatial_series"
 
 
 @neurodata_type("core")
-class EyeTracking(_SeriesGroup):
+class EyeTracking(_SpatialSeriesGroup):
     """Eye position as SpatialSeries."""
 
     name: str = "EyeTracking"
-    spatial_series: Children[SpatialSeries] = children(default_factory=Children)
-    SERIES: ClassVar[type[TimeSeries]] = SpatialSeries
-    FIELD: ClassVar[str] = "spatial_series"
 
 
 @neurodata_type("core")
