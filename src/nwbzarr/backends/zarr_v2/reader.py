@@ -19,6 +19,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, LazyArray
+from nwbzarr.core.blosc_frames import blosc_frame_problem
 from nwbzarr.core.dtypes import ASCII, REF, UTF8, Compound, CompoundField, DataType
 from nwbzarr.errors import InvalidStoreError, UnsafeDataError
 from nwbzarr.storage.jsonlimits import parse_json
@@ -155,6 +156,8 @@ class V2LazyArray(LazyArray):
             data: Any = raw
             compressor = self._meta.get("compressor")
             if compressor:
+                if compressor.get("id") == "blosc" and (problem := blosc_frame_problem(raw)) is not None:
+                    raise InvalidStoreError(f"{key}: {problem}")
                 data = numcodecs.get_codec(compressor).decode(data)
             for config in reversed(self._meta.get("filters") or []):
                 codec = numcodecs.get_codec(config)

@@ -29,6 +29,7 @@ from zarr.core.sync import sync
 
 from nwbzarr.backends.zarr_v3.raw_record import RawCopy
 from nwbzarr.backends.zarr_v3.shard_format import with_crc32c
+from nwbzarr.core.blosc_frames import blosc_frame_problem
 from nwbzarr.core.progress import Callback
 from nwbzarr.errors import IncompleteStoreError, InvalidStoreError
 
@@ -100,6 +101,8 @@ def copy_v2_chunks(array: zarr.Array[Any], data: Any, progress: Callback) -> Raw
         if buffer is None:
             raise IncompleteStoreError(f"{key}: listed in the source, but gone when it was read")
         raw = buffer.to_bytes()
+        if meta["compressor"].get("id") == "blosc" and (problem := blosc_frame_problem(raw)) is not None:
+            raise InvalidStoreError(f"{key}: {problem}")
         try:
             size = len(codec.decode(raw))
         except (ValueError, TypeError, RuntimeError) as exc:

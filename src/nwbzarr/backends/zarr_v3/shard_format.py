@@ -21,6 +21,7 @@ import numpy as np
 import zarr
 from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, ZstdCodec
 
+from nwbzarr.core.blosc_frames import blosc_frame_problem
 from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["EMPTY", "Region", "ShardLayout", "checked", "with_crc32c"]
@@ -128,6 +129,8 @@ class ShardLayout:
     def decode(self, data: bytes, where: str) -> np.ndarray:
         """One inner chunk's values from its stored bytes (checksum checked, size checked)."""
         body = checked(data, where) if self.crc else data
+        if isinstance(self.compressor, numcodecs.Blosc) and (problem := blosc_frame_problem(body)) is not None:
+            raise InvalidStoreError(f"{where}: {problem}")
         decoded = self.compressor.decode(body) if self.compressor is not None else body
         flat = np.frombuffer(decoded, dtype=self.dtype)
         if flat.size != math.prod(self.inner):
