@@ -3,10 +3,12 @@
     .venv/bin/python benchmarks/remote.py                 # 3000 x 512 x 512 uint16 (1.57 GB), as in issue 5
     .venv/bin/python benchmarks/remote.py --frames 300    # quicker
 
-Every contender is written locally with the writers of ``benchmarks/run.py``, uploaded to moto S3 servers
-on loopback (``--servers`` processes, each holding every object, their proxies sharing one port), and read
-through a counting reverse proxy that adds a per-request latency (20 ms): the proxy counts every request and
-response byte, so requests and bytes are exact whatever the machine's noise. Each read's requests are then
+Every contender is written locally with the writers of ``benchmarks/run.py`` and served over S3 on
+loopback with a per-request latency (20 ms), counting every request and response byte, so requests and
+bytes are exact whatever the machine's noise. ``--server directory`` (the default) serves each store where
+it was written with ``benchmarks/object_server.py`` (~10x the requests a second of moto + proxy);
+``--server moto`` uploads it to moto servers (``--servers`` processes, each holding every object) behind
+counting reverse proxies sharing one port (needed for the conversion to S3, which writes). Each read's requests are then
 replayed by a bare obstore client (the ceiling of the emulated remote); nwbzarr reads over obstore and over
 s3fs; the Zarr stores are also read from local disk, through nwbzarr's reader and through plain zarr.
 Every reader gets the same s3fs options as nwbzarr (one GET per whole object, same retries and timeouts).
@@ -40,6 +42,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from object_server import DirectoryServer
 from run import _timed, _tree_size, make_movie, write_hdmf_zarr, write_nwbzarr, write_pynwb_hdf5
 
 warnings.simplefilter("ignore")
@@ -75,6 +78,7 @@ class Remote:
     trace: Step = field(default_factory=Step)
     mean: Step = field(default_factory=Step)
     warm: Step = field(default_factory=Step)  # a second open with the disk cache of the first (nwbzarr on HDF5)
+    again: Step = field(default_factory=Step)  # the time course read a second time (shard indexes known)
     notes: list[str] = field(default_factory=list)
     #: per step: the same requests replayed by a bare client that decodes nothing (see :func:`replay`)
     ceiling: dict[str, Step] = field(default_factory=dict)
@@ -352,6 +356,16 @@ def upload(fs: Any, path: Path, key: str) -> None:
     warm(fs, key)
 
 
+def read_through(path: Path) -> None:
+    """Read every file of a store once, so the directory server answers from the page cache for every
+    contender alike (a file written long before would otherwise cost its first reader a disk read)."""
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    for file in files:
+        with file.open("rb") as f:
+            while f.read(1 << 24):
+                pass
+
+
 def warm(fs: Any, key: str) -> None:
     """Read one byte of every uploaded object, straight from the server (not through the proxy).
 
@@ -402,6 +416,8 @@ def measure_remote(
         with measured(proxy, result.trace):
             trace = np.asarray(reader.data[t0 : t0 + 512, y0 : y0 + 32, x0 : x0 + 32])
         bare("trace")
+        with measured(proxy, result.again):  # what caching every shard index up front would buy: one round
+            np.asarray(reader.data[t0 : t0 + 512, y0 : y0 + 32, x0 : x0 + 32])
         if one.shape != (h, w) or trace.shape[1:] != (min(32, h), min(32, w)):
             result.notes.append(f"unexpected shapes {one.shape} {trace.shape}")
         with measured(proxy, result.mean):
@@ -574,16 +590,32 @@ def main() -> int:
     parser.add_argument("--no-coalescing", action="store_true", help="skip the subchunk order / coalescing table")
     parser.add_argument("--stock-moto", action="store_true", help="do not patch moto's whole-object ranged GETs")
     parser.add_argument(
-        "--servers", type=int, default=2, help="moto + proxy processes sharing the proxy port (each holds every object)"
+        "--server",
+        choices=("directory", "moto"),
+        default="directory",
+        help="directory: benchmarks/object_server.py serves each store where it was written (fast, read-only); "
+        "moto: stores uploaded to moto behind the counting proxy (needed for the conversion to S3)",
+    )
+    parser.add_argument(
+        "--servers", type=int, default=2, help="server processes sharing one port (moto: each holds every object)"
     )
     parser.add_argument("--no-ceiling", action="store_true", help="do not replay each read with a bare client")
     parser.add_argument("--no-local", action="store_true", help="skip the local-disk half")
     parser.add_argument("--output", type=Path, help="write the Markdown report here too")
+    parser.add_argument(
+        "--layouts", action="store_true", help="only the inner-chunk depth / codec table of nwbzarr's layout"
+    )
     args = parser.parse_args()
 
     movie = make_movie(args)
     raw = movie.nbytes
     _warm_up()
+    if args.layouts:
+        report = measure_layouts(movie, args)
+        print(report)
+        if args.output:
+            args.output.write_text(report)
+        return 0
 
     has_remfile = importlib.util.find_spec("remfile") is not None
     writers: list[tuple[str, str, Callable[[Path], None], Callable[[str, dict[str, Any]], Reader]]] = [
@@ -606,8 +638,14 @@ def main() -> int:
     workdir = Path(tempfile.mkdtemp(prefix="nwbzarr-remote-"))
     reference_mean = movie.mean(axis=0, dtype=np.float64)
     try:
-        with ServerProcess(args.latency, stock_moto=args.stock_moto, servers=args.servers) as proxy:
-            directs = [fair_options(e, proxy.options) for e in proxy.endpoint_urls]
+        server: Any = (
+            DirectoryServer(workdir, bucket=BUCKET, latency=args.latency, processes=args.servers)
+            if args.server == "directory"
+            else ServerProcess(args.latency, stock_moto=args.stock_moto, servers=args.servers)
+        )
+        with server as proxy:
+            # moto: every server process holds its own copy of every object; the directory server reads the files
+            directs = [fair_options(e, proxy.options) for e in getattr(proxy, "endpoint_urls", [])]
             via_proxy = fair_options(proxy.url, proxy.options)
             for i, (name, kind, write, opener) in enumerate(writers):
                 if name in args.skip:
@@ -618,9 +656,11 @@ def main() -> int:
                 stored, layout = array_bytes(path, kind)
                 _, objects = _tree_size(path)
                 key = path.name
-                print(f"  {write_s:.1f} s; uploading {objects} objects to {len(directs)} servers ...", file=sys.stderr)
+                print(f"  {write_s:.1f} s; {objects} objects to {len(directs)} moto servers ...", file=sys.stderr)
                 for each in directs:
                     upload(fresh_fs(each), path, key)
+                if not directs:
+                    read_through(path)
                 url = f"s3://{BUCKET}/{key}"
                 readers: list[tuple[str, Callable[[str, dict[str, Any]], Reader]]] = [(name, opener)]
                 if opener is open_nwbzarr_obstore:
@@ -649,7 +689,7 @@ def main() -> int:
                         print(f"  FAILED: {type(exc).__name__}: {exc}", file=sys.stderr)
                     results.append(result)
                 # writes need one server: through the shared port, an upload's parts would reach different ones
-                if opener is open_nwbzarr_obstore and not args.no_convert and args.servers == 1:
+                if opener is open_nwbzarr_obstore and not args.no_convert and args.servers == 1 and directs:
                     transport_conversions = measure_transport_conversion(path, via_proxy, proxy, directs)
                 if kind == "zarr" and not args.no_local:
                     print(f"  local disk: {name} ...", file=sys.stderr)
@@ -661,7 +701,7 @@ def main() -> int:
                 shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink()
             if not args.no_coalescing:
                 print("coalescing: zarr arrays in Morton and C subchunk order ...", file=sys.stderr)
-                coalescing = measure_coalescing(movie, directs, via_proxy, proxy)
+                coalescing = measure_coalescing(movie, directs, via_proxy, proxy, None if directs else workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     report = _report(results, conversions, coalescing, raw, args, has_remfile, movie.shape, locals_)
@@ -675,15 +715,20 @@ def main() -> int:
 
 # --- what zarr's range coalescing inside a shard achieves --------------------------------------------
 def measure_coalescing(
-    movie: np.ndarray, directs: list[dict[str, Any]], via_proxy: dict[str, Any], proxy: Any
+    movie: np.ndarray,
+    directs: list[dict[str, Any]],
+    via_proxy: dict[str, Any],
+    proxy: Any,
+    served: Path | None = None,
 ) -> list[tuple[str, Step, Step]]:
     """Plain zarr arrays with nwbzarr's default layout (same shards, inner chunks, codec), written with
     zarr's default Morton subchunk order and with C (lexicographic) order, read with and without
-    zarr 3.4.2's coalescing of nearby inner-chunk ranges (``array.sharding_coalesce_*``)."""
+    zarr 3.4.2's coalescing of nearby inner-chunk ranges (``array.sharding_coalesce_*``). With ``served``
+    (the directory server's root) they are written there instead of uploaded to every moto in ``directs``."""
     import s3fs
     import zarr
     from zarr.codecs import BloscCodec, BytesCodec, ShardingCodec
-    from zarr.storage import FsspecStore
+    from zarr.storage import FsspecStore, LocalStore
 
     from nwbzarr.writing.policy import default_layout
 
@@ -715,9 +760,11 @@ def measure_coalescing(
                 codecs=[BytesCodec(), BloscCodec(cname="zstd", clevel=3, shuffle="bitshuffle")],
                 subchunk_write_order=order,  # type: ignore[arg-type]
             )
+            stores: list[Any] = [LocalStore(served / f"order-{order}.zarr")] if served is not None else []
             for direct in directs:  # every server holds every object
                 s3fs.S3FileSystem.clear_instance_cache()
-                store = FsspecStore.from_url(url, storage_options=direct, read_only=False)
+                stores.append(FsspecStore.from_url(url, storage_options=direct, read_only=False))
+            for i, store in enumerate(stores):
                 arr = zarr.create_array(
                     store,
                     shape=movie.shape,
@@ -727,7 +774,8 @@ def measure_coalescing(
                     compressors=None,
                 )
                 arr[lo:hi] = movie[lo:hi]  # only the shards the two reads touch
-                warm(fresh_fs(direct), f"order-{order}.zarr")
+                if directs:
+                    warm(fresh_fs(directs[i]), f"order-{order}.zarr")
             written.add(order)
         frame_step, trace_step = Step(), Step()
         if config is None:  # the same array through nwbzarr's shard reader, over obstore
@@ -908,11 +956,19 @@ def _report(
         + ", ".join(f"{k} {v}" for k, v in versions.items())
         + ".",
         f"Command: `.venv/bin/python benchmarks/remote.py {' '.join(sys.argv[1:])}`",
-        f"Server: {moto_note}. Every request goes through a loopback proxy adding {args.latency * 1e3:.0f} ms; "
-        "requests and bytes are counted there (response bodies). Server and proxy run in processes of their own, "
-        "so their Python does not share the readers' interpreter lock (a real object store costs a reader only "
-        f"its own side of each request): {args.servers} process(es), each a moto server holding every object "
-        "and a proxy in front of it, the proxies sharing one port (SO_REUSEPORT spreads connections over them).",
+        (
+            f"Server: `benchmarks/object_server.py` (a read-only S3 endpoint on asyncio streams serving each "
+            f"contender's local store where it was written, no upload), {args.servers} worker process(es) on one "
+            f"SO_REUSEPORT port, adding {args.latency * 1e3:.0f} ms a request with asyncio.sleep and counting "
+            "requests and response-body bytes itself (no proxy); in processes of their own, so the server's Python "
+            "does not share the readers' interpreter lock."
+            if args.server == "directory"
+            else f"Server: {moto_note}. Every request goes through a loopback proxy adding {args.latency * 1e3:.0f} "
+            "ms; requests and bytes are counted there (response bodies). Server and proxy run in processes of their "
+            "own, so their Python does not share the readers' interpreter lock (a real object store costs a reader "
+            f"only its own side of each request): {args.servers} process(es), each a moto server holding every "
+            "object and a proxy in front of it, the proxies sharing one port (SO_REUSEPORT spreads connections)."
+        ),
         "Every reader uses the s3fs options nwbzarr uses (max_concurrency=1: one GET per whole object, no HEAD; "
         "a pool of 64 connections; same retries/timeouts). HDF5 is read the way PyNWB documents streaming with fsspec: "
         "`h5py.File(s3fs.open(url, 'rb'))` with s3fs's default read-ahead cache"
@@ -970,6 +1026,21 @@ def _report(
                 f"{bare.seconds * 1e3:.0f} | {bare.requests} | {_mb(bare.bytes)} | "
                 f"{_ratio(mine.seconds, bare.seconds)} |"
             )
+    if any(r.again.requests for r in results):
+        lines += [
+            "",
+            "The same time course read a second time by the same reader (nwbzarr: every shard index it needs already "
+            "known, so one round of requests; what fetching all indexes up front would give the first read):",
+            "",
+            "| reader | first ms | first req | again ms | again req |",
+            "|---|---|---|---|---|",
+        ]
+        lines += [
+            f"| {r.name} | {r.trace.seconds * 1e3:.0f} | {r.trace.requests} | {r.again.seconds * 1e3:.0f} | "
+            f"{r.again.requests} |"
+            for r in results
+            if r.again.requests
+        ]
     if locals_:
         lines += [
             "",
@@ -1039,6 +1110,102 @@ def _report(
     steps = {r.name: {s: getattr(r, s).by_method for s in ("open", "frame", "trace", "mean")} for r in results}
     lines += ["", "Requests by method:", "", "```", json.dumps(steps, indent=None), "```"]
     return "\n".join(lines) + "\n"
+
+
+# --- inner-chunk depth and codec of the default layout ------------------------------------------------------
+#: (label, inner chunk depth, codec, level, shuffle) tried for the default layout of an imaging movie
+LAYOUT_CHOICES: list[tuple[str, int, str, int, str]] = [
+    ("depth 3, Blosc-LZ4-5 bitshuffle (default)", 3, "lz4", 5, "bit"),
+    ("depth 3, Blosc-zstd-3 bitshuffle", 3, "zstd", 3, "bit"),
+    ("depth 3, Blosc-LZ4-5 byte shuffle", 3, "lz4", 5, "byte"),
+    ("depth 4, Blosc-LZ4-5 bitshuffle", 4, "lz4", 5, "bit"),
+    ("depth 6, Blosc-LZ4-5 bitshuffle", 6, "lz4", 5, "bit"),
+    ("depth 6, Blosc-zstd-3 bitshuffle", 6, "zstd", 3, "bit"),
+    ("depth 6, Blosc-LZ4-5 byte shuffle", 6, "lz4", 5, "byte"),
+]
+
+
+def _decode_speed(path: Path) -> float:
+    """MB/s (raw) of decoding every inner chunk of the movie's first shard in one thread: the codec alone."""
+    import zarr
+
+    from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
+
+    array = zarr.open_array(path / SERIES, mode="r")
+    layout = ShardLayout.of(array)
+    assert layout is not None
+    raw = (path / SERIES / "c" / "0" / "0" / "0").read_bytes()
+    index = np.frombuffer(raw[len(raw) - layout.index_size : len(raw) - 4], dtype="<u8").reshape(-1, 2)
+    pieces = [raw[int(o) : int(o) + int(n)] for o, n in index if int(o) != 2**64 - 1]
+    start = time.perf_counter()
+    decoded = sum(layout.decode(p, "bench").nbytes for p in pieces)
+    return decoded / (time.perf_counter() - start) / 1e6
+
+
+def measure_layouts(movie: np.ndarray, args: argparse.Namespace) -> str:
+    """nwbzarr stores of the movie in each of :data:`LAYOUT_CHOICES` (shards whole frames, ~64 MiB, as the
+    policy makes them): size, codec decode speed, and frame / time course / Dask mean from local disk and
+    over the directory server (obstore, 20 ms a request), each read through nwbzarr's reader."""
+    from nwbzarr import DataIO
+    from nwbzarr.tree.layout import Compression
+    from nwbzarr.writing.policy import SHARD_BYTES
+
+    n, h, w = movie.shape
+    t0 = max(0, min(1000, n - 512))
+    y0, x0 = max(0, min(200, h - 32)), max(0, min(200, w - 32))
+    rows: list[str] = []
+    workdir = Path(tempfile.mkdtemp(prefix="nwbzarr-layouts-"))
+    try:
+        with DirectoryServer(workdir, bucket=BUCKET, latency=args.latency, processes=args.servers) as server:
+            via = fair_options(server.url, server.options)
+            for i, (label, depth, codec, level, shuffle) in enumerate(LAYOUT_CHOICES):
+                path = workdir / f"l{i}.nwb.zarr"
+                chunks = (depth, 64, 64)
+                shard_depth = max(depth, SHARD_BYTES // (h * w * movie.itemsize) // depth * depth)
+                data = DataIO(
+                    movie,
+                    chunks=chunks,
+                    shards=(min(shard_depth, math.ceil(n / depth) * depth), h, w),
+                    compression=Compression(codec=codec, level=level, shuffle=shuffle, blosc=True),  # type: ignore[arg-type]
+                )
+                print(f"layout: {label} ...", file=sys.stderr)
+                write_s, _ = _timed(lambda: write_nwbzarr(data, path))  # type: ignore[arg-type]  # noqa: B023
+                stored, _ = _tree_size(path / SERIES)
+                decode = _decode_speed(path)
+                local = measure_local(label, path, movie.shape)[0]
+                read_through(path)
+                remote = Remote(name=label, stored_bytes=stored)
+                measure_remote(remote, open_nwbzarr_obstore, f"s3://{BUCKET}/{path.name}", via, server, movie.shape)
+                check = "" if not remote.notes else f" ({'; '.join(remote.notes)})"
+                rows.append(
+                    f"| {label}{check} | {stored / 1e6:.1f} | {movie.nbytes / stored:.2f} | {write_s:.1f} | "
+                    f"{decode:.0f} | {local.frame * 1e3:.0f} | {local.trace * 1e3:.0f} | {local.mean:.2f} | "
+                    f"{remote.frame.seconds * 1e3:.0f} | {remote.frame.requests} | "
+                    f"{remote.frame.bytes / (stored / n):.1f} | {remote.trace.seconds * 1e3:.0f} | "
+                    f"{remote.trace.requests} | {remote.trace.bytes / 1e6:.2f} | {remote.mean.seconds:.2f} |"
+                )
+                shutil.rmtree(path, ignore_errors=True)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return (
+        "\n".join(
+            [
+                f"Inner-chunk depth and codec of nwbzarr's layout ({n} x {h} x {w} uint16, {movie.nbytes / 1e9:.2f} GB;"
+                f" "
+                f"chunks depth x 64 x 64 in whole-frame shards of ~64 MiB; remote = directory server, "
+                f"{args.latency * 1e3:.0f} ms a request, obstore; every read through nwbzarr's reader; "
+                f"frame = data[{n // 2}], time course = data[{t0}:{t0 + 512}, {y0}:{y0 + 32}, {x0}:{x0 + 32}]; "
+                "x share = bytes read / (stored bytes / frames); decode = one thread, the first shard's chunks):",
+                f"Command: `.venv/bin/python benchmarks/remote.py {' '.join(sys.argv[1:])}`",
+                "",
+                "| layout | stored MB | ratio | write s | decode MB/s | local frame ms | local tc ms | local mean s | "
+                "frame ms | frame req | frame x share | tc ms | tc req | tc MB | mean s |",
+                "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+                *rows,
+            ]
+        )
+        + "\n"
+    )
 
 
 if __name__ == "__main__":

@@ -6,6 +6,10 @@ them in flight it costs two round trips (the shard indexes, then the chunks) ins
 The bound exists so a huge selection does not open thousands of connections; it is one setting for
 every read of a store (Zarr shards and remote HDF5 alike), chosen by the user with
 ``storage_options={"max_inflight": n}``.
+
+The bound is an attribute of the store object, so it travels with the store when it is pickled (to
+Dask distributed workers, to a process pool); a store that takes no attributes is remembered in a
+table for as long as it lives (in this process only).
 """
 
 from __future__ import annotations
@@ -15,13 +19,15 @@ from typing import Any
 
 from nwbzarr.errors import NWBZarrError
 
-__all__ = ["DEFAULT_MAX_INFLIGHT", "max_inflight", "parse_max_inflight", "set_max_inflight"]
+__all__ = ["ATTRIBUTE", "DEFAULT_MAX_INFLIGHT", "max_inflight", "parse_max_inflight", "set_max_inflight"]
 
 #: requests of one read in flight at once unless the store says otherwise. Above the ~170 ranges of a
 #: 512-frame time course of the default layout, so that read is two round trips; real S3 serves thousands
 #: of requests a second per prefix, and an HTTP/1.1 client holds one connection per request in flight
 DEFAULT_MAX_INFLIGHT = 256
 
+#: where a store carries its bound (in its ``__dict__``, which zarr's stores pickle)
+ATTRIBUTE = "_nwbzarr_max_inflight"
 _limits: dict[int, int] = {}
 
 
@@ -33,7 +39,12 @@ def parse_max_inflight(value: Any) -> int:
 
 
 def set_max_inflight(store: object, value: int) -> None:
-    """Remember ``value`` for reads of ``store`` (for as long as the store object lives)."""
+    """Remember ``value`` for reads of ``store``: on the store itself (pickled with it), else in a side table."""
+    try:
+        object.__setattr__(store, ATTRIBUTE, value)
+        return
+    except (AttributeError, TypeError):  # __slots__ or a frozen object: this process only
+        pass
     key = id(store)
     if key not in _limits:
         weakref.finalize(store, _limits.pop, key, None)
@@ -44,8 +55,10 @@ def max_inflight(store: object) -> int:
     """The in-flight bound of ``store`` (or of the store it wraps), else :data:`DEFAULT_MAX_INFLIGHT`."""
     seen = 0
     while store is not None and seen < 8:  # wrappers (counting, caching stores) hold theirs in ``_store``
-        limit = _limits.get(id(store))
-        if limit is not None:
+        limit = getattr(store, ATTRIBUTE, None)
+        if limit is None:
+            limit = _limits.get(id(store))
+        if isinstance(limit, int):
             return limit
         store = getattr(store, "_store", None)
         seen += 1

@@ -78,6 +78,17 @@ class ShardReader:
         self._indexes: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self._indexes_lock = threading.Lock()
 
+    def __getstate__(self) -> dict[str, object]:
+        """Pickled without its lock and its cached indexes (a Dask distributed worker reads them again)."""
+        state = dict(self.__dict__)
+        state.pop("_indexes_lock")
+        state["_indexes"] = OrderedDict()
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        self._indexes_lock = threading.Lock()
+
     def read(self, key: Index) -> np.ndarray | None:
         """``array[key]`` for integers and unit-step slices (as :func:`.normalize_key` gives them)."""
         region = as_box(key)
@@ -107,19 +118,38 @@ class ShardReader:
             jobs = [pieces[i : i + batch] for i in range(0, len(pieces), batch)]
             await asyncio.gather(*(loop.run_in_executor(pool, self._place, key, job, out) for job in jobs))
 
+        async def whole_shard(key: str, raw: bytes, index: np.ndarray, data_end: int, part: Region) -> None:
+            """A whole shard: its first axis cut into one job a core, each decoding its chunks into one
+            buffer and copying it into ``out`` at once (no per-chunk placement)."""
+            rows = layout.grid[0]
+            step = max(1, math.ceil(rows / (2 * workers)))
+            target = tuple(slice(p.start - r.start, p.stop - r.start) for p, r in zip(part, region, strict=True))
+            jobs = [(first, min(rows, first + step)) for first in range(0, rows, step)]
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(pool, self._place_rows, key, raw, index, data_end, rows_, out, target)
+                    for rows_ in jobs
+                )
+            )
+
         async def shard(coords: tuple[int, ...], part: Region) -> None:
             key = layout.key(coords)
-            pieces = list(self._pieces(coords, part, region))
             if part == layout.extent(coords):  # the whole shard: one request, its index from its tail
                 async with whole:
                     raw = await get(key)
                     if raw is None:  # a shard never written reads as the fill value, as in zarr
-                        await decode_into(key, [(p, None) for p in pieces])
+                        await decode_into(key, [(p, None) for p in self._pieces(coords, part, region)])
                         return
                     data_end = len(raw) - layout.index_size
                     index = self._index(raw[data_end:] if data_end >= 0 else b"", coords, key)
-                    await decode_into(key, [(p, self._stored(raw, index[p.chunk], data_end, key)) for p in pieces])
+                    if part == self._full(coords):  # not cut by the array's edge: decoded slab by slab
+                        await whole_shard(key, raw, index, data_end, part)
+                    else:
+                        pieces = list(self._pieces(coords, part, region))
+                        stored = [(p, self._stored(raw, index[p.chunk], data_end, key)) for p in pieces]
+                        await decode_into(key, stored)
                 return
+            pieces = list(self._pieces(coords, part, region))
             cached = self._cached(coords)
             if cached is not None:
                 try:
@@ -203,6 +233,41 @@ class ShardReader:
         for chunk in itertools.product(*spans):
             corner = tuple(o + c * n for o, c, n in zip(origin, chunk, inner, strict=True))
             yield _Piece(chunk, *overlap(corner, inner, region))  # inside the shard: meets region where part does
+
+    def _full(self, coords: tuple[int, ...]) -> Region:
+        """The region of shard ``coords`` if the array's edge did not cut it."""
+        return tuple(slice(c * n, (c + 1) * n) for c, n in zip(coords, self.layout.shard, strict=True))
+
+    def _place_rows(
+        self,
+        key: str,
+        raw: bytes,
+        index: np.ndarray,
+        data_end: int,
+        rows: tuple[int, int],
+        out: np.ndarray,
+        target: Region,
+    ) -> None:
+        """Decode the chunks of grid rows ``rows`` of a whole shard into one buffer, then copy it into
+        ``out[target]`` in one step (a thread-pool job): the chunks' order in the buffer is the grid's."""
+        layout = self.layout
+        first, stop = rows
+        grid, inner = layout.grid, layout.inner
+        block = np.empty(((stop - first) * math.prod(grid[1:]), *inner), dtype=layout.dtype)
+        where = f"{self.where} (shard {key})"
+        for i, entry in enumerate(index[first:stop].reshape(-1, 2)):
+            data = self._stored(raw, entry, data_end, key)
+            if data is None:
+                block[i] = layout.fill
+            else:
+                block[i] = layout.decode(data, where)
+        ndim = len(inner)
+        shaped = block.reshape(stop - first, *grid[1:], *inner)
+        order = [axis for k in range(ndim) for axis in (k, ndim + k)]
+        slab = (slice(target[0].start + first * inner[0], target[0].start + stop * inner[0]), *target[1:])
+        out[slab] = shaped.transpose(order).reshape(
+            (stop - first) * inner[0], *(g * c for g, c in zip(grid[1:], inner[1:], strict=True))
+        )
 
     def _place(self, key: str, pieces: list[tuple[_Piece, bytes | None]], out: np.ndarray) -> None:
         """Decode chunks (a thread-pool job) and copy the values each piece wants into ``out``."""
