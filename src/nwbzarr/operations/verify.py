@@ -8,6 +8,8 @@ stores written by other tools (no manifest) to check that all chunks decode.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -76,9 +78,7 @@ def verify(
         report.problems.append(f"nwbzarr.json: the write that started at {manifest.get('started')} never finished")
     objects = manifest_objects(manifest, MANIFEST_KEY)  # a malformed list is an InvalidStoreError naming it
     progress.set_total(sum(entry[0] for entry in objects.values()))
-    prototype = default_buffer_prototype()
-    for key, entry in objects.items():
-        buffer = sync(store.get(key, prototype=prototype))
+    for key, entry, buffer in _read_back(store, objects):
         if buffer is None:
             report.problems.append(f"{key}: missing")
             continue
@@ -93,6 +93,33 @@ def verify(
     if report.ok:
         _check_metadata_covered(store, objects, report)
     return report
+
+
+#: objects read back at once, and at most the block budget of a write in bytes (an object bigger than that
+#: alone): on S3 at 20 ms a request, reading 656 objects one after another took 16 s of a 27 s conversion
+_AT_ONCE = 16
+
+
+def _read_back(store: Any, objects: dict[str, list[int]]) -> Iterator[tuple[str, list[int], Any]]:
+    """``(key, manifest entry, buffer or None)`` of every object, read a window of them at a time."""
+    from nwbzarr.writing import blocks
+
+    prototype = default_buffer_prototype()
+    limit = blocks.DEFAULT_BUDGET  # read now: the memory a conversion may hold
+
+    async def window(keys: list[str]) -> list[Any]:
+        return list(await asyncio.gather(*(store.get(key, prototype=prototype) for key in keys)))
+
+    batch: list[tuple[str, list[int]]] = []
+    size = 0
+    for key, entry in [*objects.items(), ("", [0])]:  # a sentinel flushes the last window
+        if batch and (not key or len(batch) >= _AT_ONCE or size + entry[0] > limit):
+            buffers = sync(window([k for k, _ in batch]))
+            yield from ((k, e, b) for (k, e), b in zip(batch, buffers, strict=True))
+            batch, size = [], 0
+        if key:
+            batch.append((key, entry))
+            size += entry[0]
 
 
 def _check_metadata_covered(store: Any, objects: dict[str, list[int]], report: VerifyReport) -> None:

@@ -43,17 +43,24 @@ def _check(url: str, options: dict[str, object], proxy: CountingProxy, data: byt
     assert proxy.total == 0, proxy.paths
 
 
-def test_probe_over_http(blob: Path) -> None:
+TRANSPORTS = pytest.mark.parametrize("transport", ["obstore", "fsspec"])
+
+
+@TRANSPORTS
+def test_probe_over_http(blob: Path, transport: str) -> None:
     with RangeServer(blob.parent) as server, CountingProxy(server.host, server.port) as proxy:
-        _check(f"{proxy.url}/blob.nwb", {}, proxy, blob.read_bytes())
+        _check(f"{proxy.url}/blob.nwb", {"transport": transport}, proxy, blob.read_bytes())
 
 
-def test_probe_on_s3(blob: Path) -> None:
+@TRANSPORTS
+def test_probe_on_s3(blob: Path, transport: str) -> None:
     with S3TestServer() as server:
         server.create_bucket("probe")
         upload_to_s3(server.storage_options(), blob, "s3://probe/blob.nwb")
         with CountingProxy(server.host, server.port) as proxy:
-            _check("s3://probe/blob.nwb", server.storage_options(proxy.url), proxy, blob.read_bytes())
+            options = {**server.storage_options(proxy.url), "transport": transport}
+            _check("s3://probe/blob.nwb", options, proxy, blob.read_bytes())
+            assert RemoteSource("s3://probe/blob.nwb", options).transport == transport
 
 
 def test_other_filesystems_are_not_probed(blob: Path) -> None:

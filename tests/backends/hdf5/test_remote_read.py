@@ -46,17 +46,19 @@ def http(local_file: Path) -> Iterator[RangeServer]:
         yield server
 
 
-@pytest.fixture(params=["s3", "http"])
+@pytest.fixture(params=["s3-obstore", "s3-fsspec", "http-obstore", "http-fsspec"])
 def remote(request: pytest.FixtureRequest) -> Iterator[Where]:
-    """(URL, storage_options, the counting proxy every request goes through) on each kind of server."""
-    if request.param == "s3":
+    """(URL, storage_options, the counting proxy every request goes through) on each kind of server, over
+    each transport (obstore: the default for s3:// and https:// when installed)."""
+    kind, transport = request.param.split("-")
+    if kind == "s3":
         server: S3TestServer = request.getfixturevalue("s3")
         with CountingProxy(server.host, server.port) as proxy:
-            yield "s3://archive/session.nwb", server.storage_options(proxy.url), proxy
+            yield "s3://archive/session.nwb", {**server.storage_options(proxy.url), "transport": transport}, proxy
     else:
         files: RangeServer = request.getfixturevalue("http")
         with CountingProxy(files.host, files.port) as proxy:
-            yield f"{proxy.url}/session.nwb", {}, proxy
+            yield f"{proxy.url}/session.nwb", {"transport": transport}, proxy
 
 
 def _local_values(file: h5py.File, path: str) -> Any:
@@ -129,11 +131,12 @@ def test_slices_of_each_layout_equal_h5py(remote: Where, local_file: Path, layou
         backend.close()
 
 
-def test_requests_to_open_and_read(s3: S3TestServer) -> None:
+@pytest.mark.parametrize("transport", ["obstore", "fsspec"])
+def test_requests_to_open_and_read(s3: S3TestServer, transport: str) -> None:
     """Cold open: head and tail blocks in one round trip, then a block per movie; a time course: one merged
     request per chunk run; warm open: 1 request."""
     with CountingProxy(s3.host, s3.port) as proxy:
-        options = s3.storage_options(proxy.url)
+        options = {**s3.storage_options(proxy.url), "transport": transport}
         nwbfile = read_nwb("s3://archive/session.nwb", storage_options=options)
         cold = proxy.total
         # head and tail together (no HEAD: their answers say the ETag), then a block for each movie's object
@@ -151,6 +154,30 @@ def test_requests_to_open_and_read(s3: S3TestServer) -> None:
         assert np.array_equal(warm.acquisition["gzip"].data[5], movie()[5])
         assert proxy.total == 2, proxy.paths  # the index came from the disk cache: the frame is one GET
     print(f"\n  cold open {cold} requests, warm open 1, frame after a warm open 1")
+
+
+def test_the_disk_cache_serves_either_transport(s3: S3TestServer) -> None:
+    """Both transports spell an object's identity alike: a cache left by one serves a warm open by the other."""
+    with CountingProxy(s3.host, s3.port) as proxy:
+        options = s3.storage_options(proxy.url)
+        cold = read_nwb("s3://archive/session.nwb", storage_options={**options, "transport": "obstore"})
+        assert np.array_equal(cold.acquisition["tiles"].data[:, :40], movie()[:, :40])
+        proxy.reset()
+        warm = read_nwb("s3://archive/session.nwb", storage_options={**options, "transport": "fsspec"})
+        assert proxy.requests.get("HEAD", 0) == 1 and proxy.total == 1, proxy.paths  # the identity matched
+        assert np.array_equal(warm.acquisition["tiles"].data[:, :40], movie()[:, :40])
+
+
+def test_the_default_transport_is_obstore_for_s3_and_https() -> None:
+    from nwbzarr.backends.hdf5.remote_transport import choose_transport
+
+    keys = {"key": "k", "secret": "s"}
+    assert choose_transport("s3://lab/x.nwb", keys) == "obstore"
+    assert choose_transport("https://host/x.nwb", {}) == "obstore"
+    assert choose_transport("http://host/x.nwb", {}) == "fsspec"
+    assert choose_transport("gcs://lab/x.nwb", {}) == "fsspec"
+    assert choose_transport("https://host/x.nwb?X-Amz-Signature=1", {}) == "fsspec"  # presigned: kept as typed
+    assert choose_transport("http://host/x.nwb", {"transport": "obstore"}) == "obstore"
 
 
 def test_a_url_without_suffix_is_sniffed_in_one_read(s3: S3TestServer) -> None:

@@ -24,6 +24,7 @@ from zarr.core.sync import sync
 from nwbzarr.abc.array import Index, LazyArray, as_box, drop_integer_axes
 from nwbzarr.backends.hdf5.chunk_index import NOT_STORED, ChunkIndex
 from nwbzarr.backends.hdf5.filters import Pipeline
+from nwbzarr.backends.hdf5.remote_chunks import StoredChunk, stored_chunk_batches
 from nwbzarr.backends.hdf5.remote_handle import RemoteHDF5File
 from nwbzarr.core.dtypes import DataType
 from nwbzarr.storage.ranges import MAX_IN_FLIGHT, MAX_RANGE_BYTES, fetch_ranges, merge
@@ -77,6 +78,30 @@ class RemoteH5Array(LazyArray):
     @property
     def chunks(self) -> tuple[int, ...] | None:
         return self._chunks
+
+    @property
+    def h5py_dataset(self) -> Any:
+        """The h5py dataset over the block cache: its metadata (filters, fill value) plans a raw copy."""
+        return self.file.h5[self.path]
+
+    def stored_chunks(self) -> list[tuple[int, ...]] | None:
+        """Origins of the allocated chunks, from the chunk index (as the local reader's, for the same copies);
+        None for contiguous data, text or compounds, and a fill value other than 0."""
+        dtype = self._dtype
+        if self._chunks is None or not isinstance(dtype, np.dtype) or dtype.kind not in "biuf":
+            return None
+        fill = self.h5py_dataset.fillvalue
+        if fill is not None and np.any(np.asarray(fill) != 0):
+            return None
+        index = self._full_index()
+        chunks = self._chunks
+        stored = np.argwhere(index.offsets != NOT_STORED)
+        return [tuple(int(g) * c for g, c in zip(grid, chunks, strict=True)) for grid in stored]
+
+    def stored_chunk_batches(self, origins: list[tuple[int, ...]]) -> Iterator[list[StoredChunk]]:
+        """The chunks at ``origins`` as stored (compressed), fetched by range in bounded batches
+        (:mod:`.remote_chunks`): a raw copy re-wraps them without decoding."""
+        return stored_chunk_batches(self.file.source, self._full_index(), origins, held=self.file.raw.peek)
 
     def __getstate__(self) -> dict[str, Any]:
         if self._direct:
