@@ -35,7 +35,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
-__all__ = ["DirectoryServer"]
+__all__ = ["CountingWorkers", "DirectoryServer"]
 
 #: connections the kernel queues per worker before accepting (a read's burst of 256 new connections)
 BACKLOG = 4096
@@ -43,7 +43,35 @@ _REASONS = {200: "OK", 206: "Partial Content", 400: "Bad Request", 404: "Not Fou
 _REASONS |= {416: "Range Not Satisfiable", 500: "Internal Server Error"}
 
 
-class DirectoryServer:
+class CountingWorkers:
+    """What a benchmark asks of server processes that count: each child answers ``reset``, ``counts`` and
+    ``log`` over its pipe (``self._children``: (pipe, process) pairs), and the answers are summed here."""
+
+    _children: list[tuple[Any, Any]]
+
+    def _ask(self, command: str) -> list[Any]:
+        for pipe, _ in self._children:
+            pipe.send(command)
+        return [pipe.recv() for pipe, _ in self._children]
+
+    def reset(self) -> None:
+        """Zero the counts and the log of every worker."""
+        self._ask("reset")
+
+    def counts(self) -> tuple[int, int, dict[str, int]]:
+        """(requests, response-body bytes, requests by method) since the last reset, over every worker."""
+        total, sent, methods = 0, 0, Counter[str]()
+        for n, b, by in self._ask("counts"):
+            total, sent = total + n, sent + b
+            methods.update(by)
+        return total, sent, dict(methods)
+
+    def log(self) -> list[tuple[str, str, str]]:
+        """(method, path, Range header or "") of every request since the last reset, over every worker."""
+        return [entry for part in self._ask("log") for entry in part]
+
+
+class DirectoryServer(CountingWorkers):
     """``with DirectoryServer(folder) as server: s3fs.S3FileSystem(**server.options).ls("bench")``.
 
     Starts its worker processes in ``__enter__`` and stops every one in ``__exit__``.
@@ -96,27 +124,6 @@ class DirectoryServer:
         if self._reserved is not None:
             self._reserved.close()
             self._reserved = None
-
-    def _ask(self, command: str) -> list[Any]:
-        for pipe, _ in self._children:
-            pipe.send(command)
-        return [pipe.recv() for pipe, _ in self._children]
-
-    def reset(self) -> None:
-        """Zero the counts and the log of every worker."""
-        self._ask("reset")
-
-    def counts(self) -> tuple[int, int, dict[str, int]]:
-        """(requests, response-body bytes, requests by method) since the last reset, over every worker."""
-        total, sent, methods = 0, 0, Counter[str]()
-        for n, b, by in self._ask("counts"):
-            total, sent = total + n, sent + b
-            methods.update(by)
-        return total, sent, dict(methods)
-
-    def log(self) -> list[tuple[str, str, str]]:
-        """(method, path, Range header or "") of every request since the last reset, over every worker."""
-        return [entry for part in self._ask("log") for entry in part]
 
 
 def _reuse_port_socket(port: int) -> socket.socket:

@@ -32,7 +32,6 @@ import sys
 import tempfile
 import time
 import warnings
-from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,7 +41,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from object_server import DirectoryServer
+from object_server import CountingWorkers, DirectoryServer
 from run import _timed, _tree_size, make_movie, write_hdmf_zarr, write_nwbzarr, write_pynwb_hdf5
 
 warnings.simplefilter("ignore")
@@ -140,7 +139,7 @@ def fresh_fs(options: dict[str, Any]) -> Any:
     return s3fs.S3FileSystem(**options)
 
 
-class ServerProcess:
+class ServerProcess(CountingWorkers):
     """moto, its ranged-read patch and the counting proxy, in a process of their own (or several).
 
     On one process the server's Python (moto parsing each request, the proxy forwarding it) would share
@@ -185,26 +184,6 @@ class ServerProcess:
             pipe.send("stop")
         for _, process in self._children:
             process.join(timeout=30)
-
-    def _ask(self, command: str) -> list[Any]:
-        for pipe, _ in self._children:
-            pipe.send(command)
-        return [pipe.recv() for pipe, _ in self._children]
-
-    def reset(self) -> None:
-        self._ask("reset")
-
-    def counts(self) -> tuple[int, int, dict[str, int]]:
-        """(requests, response bytes, requests by method) since the last reset, over every server."""
-        total, sent, methods = 0, 0, Counter[str]()
-        for n, b, by in self._ask("counts"):
-            total, sent = total + n, sent + b
-            methods.update(by)
-        return total, sent, dict(methods)
-
-    def log(self) -> list[tuple[str, str, str]]:
-        """(method, path, Range header) of every request since the last reset, over every server."""
-        return [entry for part in self._ask("log") for entry in part]
 
 
 def _serve(pipe: Any, latency: float, stock_moto: bool, port: int = 0, reuse_port: bool = False) -> None:
