@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 BUCKET = "bench"
 TARGET = 0.55
+INFLIGHT: list[int] = []  # --inflight N: shard uploads in flight in every conversion of the run
 
 
 def _proxy_class() -> Any:
@@ -58,6 +59,10 @@ def child(argv: list[str]) -> None:
     from nwbzarr.operations.convert import convert
 
     source, url, options_json, resume = argv[0], argv[1], argv[2], argv[3] == "resume"
+    if len(argv) > 4:  # shard uploads in flight (the writer's default otherwise)
+        from nwbzarr.backends.zarr_v3 import shards
+
+        shards.INFLIGHT = int(argv[4])
     told: list[str] = []
     start = time.perf_counter()
     report = convert(source, url, dst_storage_options=json.loads(options_json), resume=resume, explain=told.append)
@@ -70,6 +75,7 @@ def _convert(
     """Run one conversion; with ``kill_at``, SIGKILL it once the proxy has seen that many uploaded bytes."""
     before_in, before_out, before_requests = proxy.bytes_in, proxy.bytes_out, proxy.total
     argv = [sys.executable, __file__, "--child", str(source), url, json.dumps(options), "resume" if resume else "new"]
+    argv += [str(INFLIGHT[0])] if INFLIGHT else []
     start = time.perf_counter()
     process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     killed = False
@@ -109,7 +115,10 @@ def main() -> None:
     parser.add_argument("--size", type=int, default=512)
     parser.add_argument("--cells", type=int, default=300)
     parser.add_argument("--output", type=Path)
+    parser.add_argument("--inflight", type=int, help="shard uploads in flight (default: the writer's)")
     args = parser.parse_args()
+    if args.inflight:
+        INFLIGHT.append(args.inflight)
 
     from run import make_movie, write_pynwb_hdf5
 
@@ -144,7 +153,7 @@ def main() -> None:
         "bytes counted at a proxy (request bodies = uploads).",
         "",
         f"Source: NWB HDF5, movie {movie.shape} uint16 = {movie.nbytes / 1e9:.2f} GB. "
-        f"Command: `.venv/bin/python benchmarks/resume.py --frames {args.frames} --size {args.size}`",
+        f"Command: `.venv/bin/python benchmarks/resume.py {' '.join(sys.argv[1:])}`",
         "",
         "| run | uploaded MB | requests | seconds |",
         "|---|---:|---:|---:|",

@@ -19,6 +19,7 @@ from nwbzarr.errors import (
     StoreNotFoundError,
     ValidationError,
 )
+from nwbzarr.io.append_plan import frames_plan
 from nwbzarr.io.base import NWBIO
 from nwbzarr.io.grow import Growth
 from nwbzarr.model import TimeSeries
@@ -98,11 +99,14 @@ class NWBZarrIO(NWBIO):
             data.rebind(backend.grown[data.path])
             part.__dict__["_pending"] = []
 
-    def append_frames(self, series: TimeSeries, frames: Any, *, timestamps: Any = None) -> None:
+    def append_frames(self, series: TimeSeries, frames: Any, *, timestamps: Any = None, resume: bool = False) -> None:
         """Add frames (array-like or :class:`~nwbzarr.writing.streams.FrameStream`) to a stored series, in mode 'a'.
 
         ``series`` comes from this IO's ``read()``. A series timed by ``timestamps`` needs one new
         timestamp per new frame. Readers see all the new frames or none (the metadata is replaced last).
+        An append that was interrupted (killed, a dropped connection) continues with ``resume=True`` and
+        the same frames: the shards it stored are not sent again; other frames or timestamps are refused
+        (:class:`~nwbzarr.errors.ResumeRefusedError`), and an append that committed already is not repeated.
         """
         if self.mode != "a":
             raise ReadOnlyError(f"{self}: append_frames needs mode 'a'")
@@ -125,7 +129,8 @@ class NWBZarrIO(NWBIO):
         backend = self._backend or self._open_backend(for_write=True)
         self._backend = backend
         assert isinstance(backend, ZarrBackend)
-        grown = backend.append_rows(appends, progress=self.progress)
+        plan = frames_plan(data.path, data.shape[0], frames, appends.get(stamps.path) if stamps is not None else None)
+        grown = backend.append_rows(appends, progress=self.progress, plan=plan, resume=resume)
         data.rebind(grown[data.path])  # the series in memory sees its new length
         if isinstance(stamps, ZarrLazyArray):
             stamps.rebind(grown[stamps.path])

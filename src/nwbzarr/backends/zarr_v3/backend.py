@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import warnings
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +35,16 @@ from nwbzarr.backends.zarr_v3.manifest import (
     read_manifest,
 )
 from nwbzarr.backends.zarr_v3.reader import read_tree
-from nwbzarr.backends.zarr_v3.recovery import interrupted, recover
-from nwbzarr.backends.zarr_v3.resume import ResumeLog, check_plan, clear_progress, kept_objects, read_progress
+from nwbzarr.backends.zarr_v3.recovery import interrupted, recover, resumable_append
+from nwbzarr.backends.zarr_v3.resume import (
+    ResumeLog,
+    check_plan,
+    clear_progress,
+    kept_objects,
+    leftover_sizes,
+    read_progress,
+)
+from nwbzarr.backends.zarr_v3.resume_append import Finished, Resumed, resume_append
 from nwbzarr.backends.zarr_v3.writer import TreeWriter, payload_bytes
 from nwbzarr.core.progress import Callback
 from nwbzarr.errors import (
@@ -71,7 +81,10 @@ class ZarrBackend(Backend):
         self._version: str | None = None  # the manifest's version as this writer last wrote it
         #: after a resumed write: (objects recorded by the earlier attempts, objects kept, bytes kept)
         self.resumed: tuple[int, int, int] | None = None
+        #: after a resumed write: [objects, bytes] found stored but never noted, read back and kept
+        self.read_back: list[int] = [0, 0]
         self._log: ResumeLog | None = None  # a resumable write's record of the objects stored so far
+        self._leftovers: dict[str, int] = {}  # a resume: unrecorded objects the interrupted attempt left
         self.grown: dict[str, zarr.Array[Any]] = {}  # the arrays the last write's ``grow`` appended to
 
     def _open_root(self) -> zarr.Group:
@@ -183,7 +196,18 @@ class ZarrBackend(Backend):
 
     def _holds_a_store(self) -> bool:
         """Whether the store held a file (complete or not) before this write: its lock aside, anything of it."""
-        return any(_holds(self.store, key) for key in ("zarr.json", MANIFEST_KEY, ".zgroup"))
+        keys = ("zarr.json", MANIFEST_KEY, ".zgroup")
+
+        async def holds(key: str) -> bool:
+            try:
+                return bool(await self.store.exists(key))
+            except OSError:
+                return False
+
+        async def any_of() -> bool:  # asked together: one round trip on object storage, not three
+            return any(await asyncio.gather(*(holds(key) for key in keys)))
+
+        return bool(sync(any_of()))
 
     def _undo(self, *, append: bool, existed: bool) -> None:
         """After a failed write (the lock held): remove what this attempt created, and only that.
@@ -228,10 +252,13 @@ class ZarrBackend(Backend):
             if kept is None:
                 self._clear(keep={MANIFEST_KEY})
             self._log = ResumeLog(self.store) if plan is not None else None
-            recorder = ManifestStore(self.store, kept=kept, progress=self._log, fresh=kept is None, defer=True)
+            recorder = ManifestStore(
+                self.store, kept=kept, progress=self._log, fresh=kept is None, defer=True, leftovers=self._leftovers
+            )
             root = zarr.open_group(recorder, mode="a", zarr_format=3)  # the store holds only the manifest
         progress.set_total(payload_bytes(tree))
         TreeWriter(root, existing=existing, progress=progress, nonfinite=self.nonfinite).write(tree)
+        self.read_back = recorder.record.read_back
         if grow:
             if not append:
                 raise InvalidStoreError(f"{self.where}: rows are added to stored arrays only by an append")
@@ -253,42 +280,88 @@ class ZarrBackend(Backend):
         check_plan(manifest.get("resume"), plan, self.where)
         recorded = sync(read_progress(self.store, self.where))
         kept = sync(kept_objects(self.store, recorded))
+        self._leftovers = sync(leftover_sizes(self.store, recorded))
         self.resumed = (len(recorded), len(kept), sum(entry[0] for entry in kept.values()))
         return kept
 
-    def _begin_append(self) -> tuple[set[str], dict[str, Any], ManifestStore, zarr.Group]:
+    def _begin_append(
+        self, plan: dict[str, Any] | None = None
+    ) -> tuple[set[str], dict[str, Any], ManifestStore, zarr.Group]:
         """Start an append (the lock is held): the existing paths, the new manifest, the recorder and root.
 
         An earlier append that was killed is undone (or its commit finished) first, and a store whose
-        first write broke off is refused.
+        first write broke off is refused. With a ``plan`` the append is recorded as it goes (resumable).
         """
         previous = recover(self.store, self.where)
         self._root = None  # the repair may have changed what the cached root shows
         check_complete(previous, self.where)
         existing = self.existing_paths()
-        started = self._put_state("appending", start=True, previous=previous)
-        recorder = ManifestStore(self.store, (previous or {}).get("objects"))
+        started = self._put_state("appending", start=True, previous=previous, plan=plan)
+        self._log = ResumeLog(self.store) if plan is not None else None
+        recorder = ManifestStore(self.store, (previous or {}).get("objects"), progress=self._log)
         return existing, started, recorder, zarr.open_group(recorder, mode="r+", zarr_format=3)
 
-    def append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
+    def append_rows(
+        self,
+        appends: dict[str, Any],
+        *,
+        progress: Callback,
+        plan: dict[str, Any] | None = None,
+        resume: bool = False,
+    ) -> dict[str, zarr.Array[Any]]:
         """Grow existing arrays along their first axis (``{path: rows}``), as one recorded append.
 
         Used to add frames to a stored series: the new rows are written, then the consolidated
         metadata and the manifest are replaced, so readers see all of the append or none of it.
+
+        With a ``plan`` (``append_frames``: what the frames and the series are), every object is recorded
+        as it is stored and an interrupted append is kept for ``resume=True`` with the same plan, which
+        starts again from the old length and sends only the objects not stored yet (:mod:`.resume`).
         """
         if self.store.read_only:
             raise ReadOnlyError(f"{self.where}: opened read-only; reopen with mode 'a' to append")
         with write_lock(self.store, self.where) as self._held:
+            # a refused resume raises here, before anything is changed
+            start = resume_append(self.store, plan, self.where) if resume and plan is not None else None
+            if isinstance(start, Finished):
+                self.resumed = (0, 0, 0)
+                root = zarr.open_group(self.store, mode="r", zarr_format=3)
+                return {path: _array(root, path) for path in appends}
             try:
-                return self._append_rows(appends, progress=progress)
+                return self._append_rows(appends, progress=progress, plan=plan, start=start)
             except LockLostError:
                 raise
-            except BaseException:
+            except BaseException as exc:
+                if plan is not None and _interruption(exc):
+                    self._save_notes()
+                    raise  # kept for a resume: readers still see the last complete state
                 self._undo(append=True, existed=True)
                 raise
 
-    def _append_rows(self, appends: dict[str, Any], *, progress: Callback) -> dict[str, zarr.Array[Any]]:
-        _, started, recorder, root = self._begin_append()
+    def _append_rows(
+        self,
+        appends: dict[str, Any],
+        *,
+        progress: Callback,
+        plan: dict[str, Any] | None,
+        start: Resumed | None,
+    ) -> dict[str, zarr.Array[Any]]:
+        if start is None:
+            _, started, recorder, root = self._begin_append(plan)
+        else:  # the interrupted append's documents are back as they were; its chunks and shards stay
+            self.resumed = (len(start.recorded), len(start.kept), sum(entry[0] for entry in start.kept.values()))
+            started = self._put_state("appending", start=True, previous=start.manifest, plan=plan)
+            self._log = ResumeLog(self.store)
+            recorder = ManifestStore(
+                self.store,
+                start.manifest.get("objects"),
+                kept=start.kept,
+                progress=self._log,
+                leftovers=start.leftovers,
+            )
+            recorder.objects.update(start.objects)
+            self.read_back = recorder.record.read_back
+            root = zarr.open_group(recorder, mode="r+", zarr_format=3)
         grown = self._grow(root, appends, progress)
         self._finish(recorder, started)
         return grown
@@ -297,9 +370,7 @@ class ZarrBackend(Backend):
         """Append ``{path: rows}`` to existing arrays along their first axis (inside an append's commit)."""
         grown: dict[str, zarr.Array[Any]] = {}
         for path, rows in appends.items():
-            array = root[path.lstrip("/")]
-            if not isinstance(array, zarr.Array):
-                raise InvalidStoreError(f"{path}: not an array")
+            array = _array(root, path)
             TreeWriter(root, existing=set(), progress=progress).append_rows(array, rows)
             grown[path] = array
         return grown
@@ -317,8 +388,7 @@ class ZarrBackend(Backend):
         committing = self._put_state("committing", objects=objects, previous=started, root=root)
         prototype = default_buffer_prototype()
         sync(self.store.set("zarr.json", prototype.buffer.from_bytes(root)))  # readers see the new state now
-        sync(clear_journal(self.store))
-        sync(clear_progress(self.store))
+        sync(_gathered(clear_journal(self.store), clear_progress(self.store)))  # listed and deleted together
         self._put_state("complete", objects=objects, previous=committing)
         self._root = None
 
@@ -348,7 +418,9 @@ class ZarrBackend(Backend):
 
     def recover(self) -> None:
         """Roll an interrupted append back (or its commit forward); see :mod:`.recovery`."""
-        if self.store.read_only or not interrupted(read_manifest(self.store)):
+        manifest = read_manifest(self.store)
+        # an append_frames that recorded its plan waits for its resume (a different write rolls it back first)
+        if self.store.read_only or not interrupted(manifest) or resumable_append(manifest):
             return
         try:
             with write_lock(self.store, self.where):
@@ -384,6 +456,17 @@ class ZarrBackend(Backend):
 
     def close(self) -> None:
         self._root = None
+
+
+async def _gathered(*steps: Coroutine[Any, Any, None]) -> None:
+    await asyncio.gather(*steps)
+
+
+def _array(root: zarr.Group, path: str) -> zarr.Array[Any]:
+    array = root[path.lstrip("/")]
+    if not isinstance(array, zarr.Array):
+        raise InvalidStoreError(f"{path}: not an array")
+    return array
 
 
 def _holds(store: Store, key: str) -> bool:

@@ -52,6 +52,7 @@ __all__ = [
     "checksum",
     "clear_journal",
     "commit_state",
+    "delete_all",
     "entry_problem",
     "is_bookkeeping",
     "journal_key",
@@ -140,6 +141,9 @@ class _Record:
     journaled: set[str] = field(default_factory=set)
     index_bytes: dict[str, int] = field(default_factory=dict)  # shards about to be set: their index size
     kept: dict[str, Entry] = field(default_factory=dict)  # a resumed write: objects already in the store
+    #: a resumed write: sizes of objects in the store that no note records (stored as the attempt was killed)
+    leftovers: dict[str, int] = field(default_factory=dict)
+    read_back: list[int] = field(default_factory=lambda: [0, 0])  # leftovers kept so far: [objects, bytes]
     progress: ProgressLog | None = None  # where each object written is noted as the write goes (resume)
     fresh: bool = False  # a new write into a cleared store: nothing is there but what this write stored
     documents: dict[str, bytes] = field(default_factory=dict)  # metadata this write stored (fresh writes)
@@ -152,7 +156,7 @@ class _Record:
 class ProgressLog(Protocol):
     """Notes every object a write stored (:class:`nwbzarr.backends.zarr_v3.resume.ResumeLog`)."""
 
-    async def note(self, key: str, entry: Entry) -> None: ...
+    async def note(self, key: str, entry: Entry, *, now: bool = False) -> None: ...
 
 
 class ManifestStore(WrapperStore[Store]):
@@ -174,12 +178,14 @@ class ManifestStore(WrapperStore[Store]):
         progress: ProgressLog | None = None,
         fresh: bool = False,
         defer: bool = False,
+        leftovers: dict[str, int] | None = None,
     ) -> None:
         super().__init__(store)
         self.record = record or _Record(
             dict(objects or {}),
             frozenset(objects or ()),
             kept=dict(kept or {}),
+            leftovers=dict(leftovers or {}),
             progress=progress,
             fresh=fresh,
             defer=defer or fresh,
@@ -222,7 +228,8 @@ class ManifestStore(WrapperStore[Store]):
         if key in self.record.last_complete and key not in self.record.journaled:
             self.record.journaled.add(key)
             await self._journal(key)
-        entry = checksum(data, self.record.index_bytes.pop(key, None))
+        index_bytes = self.record.index_bytes.pop(key, None)
+        entry = checksum(data, index_bytes)
         self.record.objects[key] = entry
         document = key.endswith("zarr.json")
         if document and self.record.defer:
@@ -231,6 +238,10 @@ class ManifestStore(WrapperStore[Store]):
             self.record.pending.discard(key)
             return
         self.record.kept.pop(key, None)  # replaced now: what is stored is no longer the earlier attempt's
+        if not document and await self._stored_already(key, entry):
+            if self.record.progress is not None:
+                await self.record.progress.note(key, entry, now=index_bytes is not None)
+            return
         if document and self.record.defer:
             # sent in batches, together, by flush: zarr rewrites a node's document for every attribute
             # it sets, one request after another, and only the last version of each needs to go
@@ -240,8 +251,24 @@ class ManifestStore(WrapperStore[Store]):
                 await self.flush()
             return
         await self._store.set(key, value)
-        if self.record.progress is not None:
-            await self.record.progress.note(key, entry)
+        if self.record.progress is not None:  # a shard is recorded as soon as it is stored: a kill resends none
+            await self.record.progress.note(key, entry, now=index_bytes is not None)
+
+    async def _stored_already(self, key: str, entry: Entry) -> bool:
+        """A resumed write: whether ``key`` is a leftover of the interrupted attempt holding these very bytes.
+
+        A shard whose upload ended as the writer was killed is in the store but in no note; when its size
+        is the one about to be sent, it is read back (a download, not an upload) and kept if its CRC-32 is.
+        """
+        size = self.record.leftovers.pop(key, None)
+        if size is None or size != entry[0]:
+            return False
+        value = await self._store.get(key, prototype=default_buffer_prototype())
+        same = value is not None and len(value) == entry[0] and zlib.crc32(value.as_numpy_array()) == entry[1]
+        if same:
+            self.record.read_back[0] += 1
+            self.record.read_back[1] += entry[0]
+        return same
 
     async def flush(self) -> None:
         """Send the metadata a new or resumed write kept back, up to :data:`FLUSH_CONCURRENCY` requests at once.
@@ -335,12 +362,12 @@ class ManifestStore(WrapperStore[Store]):
             for key in [key for key in self.record.objects if key.startswith(under)]:
                 await self.delete(key)
             return
-        if not self.record.kept:
+        if not self.record.kept and not self.record.leftovers:
             await self._store.delete_dir(prefix)
             return
         keys = [key async for key in self._store.list_prefix(prefix.rstrip("/") + "/" if prefix else "")]
         for key in keys:
-            if key not in self.record.kept and not is_bookkeeping(key):
+            if key not in self.record.kept and key not in self.record.leftovers and not is_bookkeeping(key):
                 await self.delete(key)
 
     async def set_if_not_exists(self, key: str, value: Buffer) -> None:
@@ -348,13 +375,32 @@ class ManifestStore(WrapperStore[Store]):
             await self.set(key, value)
 
     def list(self) -> AsyncIterator[str]:
+        if self.record.fresh:
+            return self._remembered(lambda key: True)
         return self._listed(self._store.list)
 
     def list_prefix(self, prefix: str) -> AsyncIterator[str]:
+        if self.record.fresh:
+            return self._remembered(lambda key: key.startswith(prefix))
         return self._listed(lambda: self._store.list_prefix(prefix))
 
     def list_dir(self, prefix: str) -> AsyncIterator[str]:
+        if self.record.fresh:
+            return self._children(prefix)
         return self._listed(lambda: self._store.list_dir(prefix))
+
+    async def _remembered(self, wanted: Callable[[str], bool]) -> AsyncIterator[str]:
+        """A fresh write lists what it stored from memory (the commit's consolidation walks every group)."""
+        for key in sorted(self.record.objects):
+            if wanted(key):
+                yield key
+
+    async def _children(self, prefix: str) -> AsyncIterator[str]:
+        """``list_dir`` from memory: the names right under ``prefix`` (objects and folders), as zarr's stores give."""
+        under = prefix.rstrip("/") + "/" if prefix else ""
+        names = {key[len(under) :].partition("/")[0] for key in self.record.objects if key.startswith(under)}
+        for name in sorted(names):
+            yield name
 
     async def _listed(self, listing: Callable[[], AsyncIterator[str]]) -> AsyncIterator[str]:
         """A listing sees the documents kept back too: they are sent first."""
@@ -390,9 +436,18 @@ class RootCapture(WrapperStore[Store]):
 
 async def clear_journal(store: Store) -> None:
     """Delete the journal of the append that just committed (or was repaired)."""
-    keys = [key async for key in store.list_prefix(JOURNAL_PREFIX)]
-    for key in keys:
-        await store.delete(key)
+    await delete_all(store, [key async for key in store.list_prefix(JOURNAL_PREFIX)])
+
+
+async def delete_all(store: Store, keys: list[str]) -> None:
+    """Delete ``keys``, up to :data:`FLUSH_CONCURRENCY` at once (one round trip each on object storage)."""
+    gate = asyncio.Semaphore(FLUSH_CONCURRENCY)
+
+    async def delete(key: str) -> None:
+        async with gate:
+            await store.delete(key)
+
+    await asyncio.gather(*(delete(key) for key in keys))
 
 
 class CheckedStore(WrapperStore[Store]):
@@ -532,10 +587,16 @@ def new_state(
     now = datetime.now(UTC).isoformat()
     manifest: dict[str, Any] = {"format": "nwbzarr-manifest/1", "writer": f"nwbzarr {__version__}", "state": state}
     manifest["whole"] = state == "writing" or bool((previous or {}).get("whole"))
+    given = plan is not None  # an append's plan is recorded only when it is given (append_frames)
     if plan is None and (previous or {}).get("state") in ("writing", "committing"):
         plan = (previous or {}).get("resume")
-    if plan is not None and state != "appending":
+    if plan is not None and (state != "appending" or given):
         manifest["resume"] = plan
+    # the plan of the last append that committed, so that a resume of it can tell it is done
+    appended = (previous or {}).get("resume") if (previous or {}).get("state") == "appending" else None
+    appended = appended or ((previous or {}).get("appended") if (previous or {}).get("state") == "committing" else None)
+    if appended is not None and state in ("committing", "complete"):
+        manifest["appended"] = appended
     if state in ("complete", "committing"):
         manifest["started"] = (previous or {}).get("started", now)
         if state == "complete":

@@ -6,6 +6,10 @@ old rows it kept) get their checksums renewed, and objects it added are deleted,
 surface later. An append killed during its commit (``"committing"``: every object was written) is
 rolled **forward**: the consolidated root document from the manifest is written if it is not there yet.
 Either way the store ends ``"complete"`` and verifies.
+
+An append that recorded a plan (``append_frames``) can instead be *resumed*: :func:`rewind` puts the
+metadata documents back as the last complete state had them and keeps every chunk, so the resumed
+append starts from the old length again and keeps the shards already stored (see :mod:`.resume`).
 """
 
 from __future__ import annotations
@@ -19,8 +23,10 @@ from zarr.core.sync import sync
 from nwbzarr.backends.zarr_v3.manifest import (
     JOURNAL_PREFIX,
     MANIFEST_KEY,
+    RESUME_PREFIX,
     checksum,
     clear_journal,
+    delete_all,
     is_bookkeeping,
     read_manifest,
     renewed,
@@ -30,12 +36,22 @@ from nwbzarr.errors import InvalidStoreError
 from nwbzarr.storage.jsonlimits import parse_json
 from nwbzarr.storage.keys import check_store_key
 
-__all__ = ["interrupted", "recover"]
+__all__ = ["interrupted", "recover", "resumable_append", "rewind"]
 
 
 def interrupted(manifest: dict[str, Any] | None) -> bool:
     """Whether ``manifest`` is that of an append that never finished."""
     return manifest is not None and manifest.get("state") in ("appending", "committing")
+
+
+def resumable_append(manifest: dict[str, Any] | None) -> bool:
+    """Whether ``manifest`` is that of an interrupted append that recorded its plan (``append_frames``)."""
+    return (
+        manifest is not None
+        and manifest.get("state") == "appending"
+        and isinstance(manifest.get("resume"), dict)
+        and manifest["resume"].get("kind") == "append"
+    )
 
 
 def recover(store: Store, where: str) -> dict[str, Any] | None:
@@ -50,6 +66,7 @@ def recover(store: Store, where: str) -> dict[str, Any] | None:
         # the renewed checksums are saved before the journal goes: a repair killed midway can run again
         manifest = write_state(store, "appending", previous=manifest) | {"started": manifest.get("started")}
     sync(clear_journal(store))
+    sync(_clear_notes(store))
     return write_state(store, "complete", objects=manifest["objects"], previous=manifest)
 
 
@@ -64,8 +81,34 @@ async def _roll_forward(store: Store, manifest: dict[str, Any], where: str) -> N
         await store.set("zarr.json", prototype.buffer.from_bytes(root.encode()))
 
 
+def rewind(store: Store, manifest: dict[str, Any], where: str) -> dict[str, list[int]]:
+    """Before a resumed append (the lock held): the documents it overwrote get their old bytes back; chunks stay.
+
+    Returns the last complete state's objects with the entries of the chunks the interrupted attempt
+    rewrote renewed (they keep their old rows), for the resumed append to check its reads against. The
+    journal and the manifest stay as they are: killed again, the store still rolls back exactly.
+    """
+    objects = {key: list(entry) for key, entry in (manifest.get("objects") or {}).items()}
+    sync(_restore(store, objects, where))
+    return objects
+
+
+async def _clear_notes(store: Store) -> None:
+    """The resume notes of an append rolled back (or finished): no resume continues it any more."""
+    await delete_all(store, [key async for key in store.list_prefix(RESUME_PREFIX)])
+
+
 async def _roll_back(store: Store, manifest: dict[str, Any], where: str) -> None:
     objects: dict[str, list[int]] = manifest.setdefault("objects", {})
+    await _restore(store, objects, where)
+    if manifest.get("whole"):  # the list covers the store: what is not on it was added by the append
+        leftovers = [key async for key in store.list() if key not in objects and not is_bookkeeping(key)]
+        for key in leftovers:
+            await store.delete(key)
+
+
+async def _restore(store: Store, objects: dict[str, list[int]], where: str) -> None:
+    """Journaled documents get their old bytes, journaled chunks renewed entries (in ``objects``)."""
     prototype = default_buffer_prototype()
     records: list[tuple[str, bytes | None]] = []  # every entry is checked before anything is changed
     async for entry_key in store.list_prefix(JOURNAL_PREFIX):
@@ -90,7 +133,3 @@ async def _roll_back(store: Store, manifest: dict[str, Any], where: str) -> None
             current = await store.get(key, prototype=prototype)
             if current is not None:
                 objects[key] = renewed(objects.get(key), current.to_bytes())
-    if manifest.get("whole"):  # the list covers the store: what is not on it was added by the append
-        leftovers = [key async for key in store.list() if key not in objects and not is_bookkeeping(key)]
-        for key in leftovers:
-            await store.delete(key)

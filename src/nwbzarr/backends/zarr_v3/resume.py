@@ -26,7 +26,14 @@ import zarr
 from zarr.abc.store import Store
 from zarr.core.buffer import default_buffer_prototype
 
-from nwbzarr.backends.zarr_v3.manifest import RESUME_PREFIX, Entry, ManifestStore, manifest_objects
+from nwbzarr.backends.zarr_v3.manifest import (
+    RESUME_PREFIX,
+    Entry,
+    ManifestStore,
+    delete_all,
+    is_bookkeeping,
+    manifest_objects,
+)
 from nwbzarr.backends.zarr_v3.shard_format import Region, ShardLayout
 from nwbzarr.errors import ResumeRefusedError
 from nwbzarr.storage.jsonlimits import parse_json
@@ -39,6 +46,7 @@ __all__ = [
     "check_plan",
     "clear_progress",
     "kept_objects",
+    "leftover_sizes",
     "read_progress",
     "reusable",
 ]
@@ -69,12 +77,17 @@ class ResumeLog:
         self._pending_bytes = 0
         self._last = time.monotonic()
 
-    async def note(self, key: str, entry: Entry) -> None:
-        """Note that ``key`` is stored with ``entry``; save the notes if enough came or time passed."""
+    async def note(self, key: str, entry: Entry, *, now: bool = False) -> None:
+        """Note that ``key`` is stored with ``entry``; save the notes if enough came or time passed (or ``now``).
+
+        ``now`` for a shard: its note is saved at once (one small object per shard of megabytes), so that a
+        kill costs only the shards whose upload had not finished.
+        """
         self._pending[key] = entry
         self._pending_bytes += entry[0]
         if (
-            len(self._pending) >= self.every
+            now
+            or len(self._pending) >= self.every
             or self._pending_bytes >= self.nbytes
             or time.monotonic() - self._last >= self.seconds
         ):
@@ -121,11 +134,33 @@ async def kept_objects(store: Store, recorded: dict[str, Entry]) -> dict[str, En
     return {key: entry for (key, entry), n in zip(recorded.items(), sizes, strict=True) if n == entry[0]}
 
 
+async def leftover_sizes(store: Store, recorded: dict[str, Entry]) -> dict[str, int]:
+    """Objects in the store that no note records (documents and bookkeeping aside), with their sizes.
+
+    Their uploads finished as the interrupted attempt was killed, before their notes were saved; the
+    resumed write reads back those it is about to send with the same size, and keeps them if equal.
+    """
+    keys = [
+        key
+        async for key in store.list()
+        if key not in recorded and not is_bookkeeping(key) and not key.endswith("zarr.json")
+    ]
+    limit = asyncio.Semaphore(_CHECKS)
+
+    async def size(key: str) -> int | None:
+        async with limit:
+            try:
+                return await store.getsize(key)
+            except FileNotFoundError:
+                return None
+
+    sizes = await asyncio.gather(*(size(key) for key in keys))
+    return {key: n for key, n in zip(keys, sizes, strict=True) if n}
+
+
 async def clear_progress(store: Store) -> None:
     """Delete the resume record (the write committed: the manifest lists every object now)."""
-    keys = [key async for key in store.list_prefix(RESUME_PREFIX)]
-    for key in keys:
-        await store.delete(key)
+    await delete_all(store, [key async for key in store.list_prefix(RESUME_PREFIX)])
 
 
 def check_plan(recorded: Any, plan: dict[str, Any], where: str) -> None:

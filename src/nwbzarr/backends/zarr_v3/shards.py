@@ -7,12 +7,18 @@ batches of them in a thread pool (Blosc and Zstd release the GIL), lays them out
 frame's chunks are adjacent and a frame read is one ranged request) and appends the index
 (:mod:`.shard_format`). A shard written in part is read, updated and written whole. Strided regions,
 other codecs and other index layouts go through zarr.
+
+Encoded shards are stored by threads of their own, up to :data:`INFLIGHT` at once (and at most
+:data:`INFLIGHT_BYTES` of encoded bytes waiting), while the next shard is encoded on every core: the
+upload of one shard no longer takes a thread from the encoding of the next, and on object storage the
+round trips of several PUTs overlap. Memory: one block being encoded plus the bounded shards in flight.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -27,21 +33,40 @@ from nwbzarr.backends.zarr_v3.manifest import ManifestStore
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, with_crc32c
 from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
 
-__all__ = ["ShardWriter", "region_writer"]
+__all__ = ["INFLIGHT", "INFLIGHT_BYTES", "ShardWriter", "region_writer"]
+
+#: encoded shards being stored at once by one writer
+INFLIGHT = 4
+#: ... and at most this many encoded bytes of them (the bound on the memory they hold)
+INFLIGHT_BYTES = 160 * 2**20
 
 
 class ShardWriter:
     """Writes blocks of one sharded array, shard by shard; ``write`` says whether it took the block.
 
-    With a thread ``pool``, chunks are compressed on its threads and each shard is stored while the
-    next is encoded; without one (a Dask task, already parallel), all happens in the calling thread.
+    With a thread ``pool``, chunks are compressed on its threads; with ``uploads`` too, shards are stored
+    on those threads (up to ``inflight`` at once) while the next are encoded; without them (a Dask task,
+    already parallel), all happens in the calling thread.
     """
 
-    def __init__(self, layout: ShardLayout, pool: ThreadPoolExecutor | None = None, workers: int = 1) -> None:
+    def __init__(
+        self,
+        layout: ShardLayout,
+        pool: ThreadPoolExecutor | None = None,
+        workers: int = 1,
+        *,
+        uploads: ThreadPoolExecutor | None = None,
+        inflight: int = 1,
+        inflight_bytes: int | None = None,
+    ) -> None:
         self.layout = layout
         self.pool = pool
         self.workers = workers
-        self._pending: Future[None] | None = None
+        self.uploads = uploads
+        self.inflight = max(1, inflight)
+        self.inflight_bytes = inflight_bytes if inflight_bytes is not None else INFLIGHT_BYTES
+        self._pending: deque[tuple[Future[None], int]] = deque()
+        self._pending_bytes = 0
 
     def write(self, region: Region, values: np.ndarray) -> bool:
         """Write ``values`` at ``region`` (unit-step slices); ``False`` if the region has a stride.
@@ -63,12 +88,22 @@ class ShardWriter:
                 self.flush()  # the shard may be the one still being stored
                 block = self._updated(extent, part, values[local])
             data = self.encode_shard(block)
-            self.flush()  # one shard being stored while the next is encoded: bounded memory
-            if self.pool is None:
+            if self.uploads is None:
                 self.put(coords, data)
-            else:
-                self._pending = self.pool.submit(self.put, coords, data)
+                continue
+            # room for this shard first: at most ``inflight`` shards and ``inflight_bytes`` waiting
+            while self._pending and (
+                len(self._pending) >= self.inflight or self._pending_bytes + len(data) > self.inflight_bytes
+            ):
+                self._wait_oldest()
+            self._pending.append((self.uploads.submit(self.put, coords, data), len(data)))
+            self._pending_bytes += len(data)
         return True
+
+    def _wait_oldest(self) -> None:
+        future, nbytes = self._pending.popleft()
+        self._pending_bytes -= nbytes
+        future.result()
 
     def _updated(self, extent: Region, part: Region, values: np.ndarray) -> np.ndarray:
         """The stored values of the shard holding ``extent``, with ``values`` written over ``part``."""
@@ -78,10 +113,9 @@ class ShardWriter:
         return block
 
     def flush(self) -> None:
-        """Wait for the last shard's store write (and raise its error, if any)."""
-        if self._pending is not None:
-            pending, self._pending = self._pending, None
-            pending.result()
+        """Wait for every shard in flight (and raise the first error, if any)."""
+        while self._pending:
+            self._wait_oldest()
 
     def encode_shard(self, block: np.ndarray) -> bytes:
         """The stored bytes of one shard holding ``block`` (the whole shard, or the array's last part of it)."""
@@ -129,8 +163,11 @@ def region_writer(array: zarr.Array[Any]) -> Iterator[Callable[[Region, np.ndarr
         yield array.__setitem__
         return
     workers = os.cpu_count() or 2
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-shards") as pool:
-        shards = ShardWriter(layout, pool, workers)
+    with (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-shards") as pool,
+        ThreadPoolExecutor(max_workers=INFLIGHT, thread_name_prefix="nwbzarr-uploads") as uploads,
+    ):
+        shards = ShardWriter(layout, pool, workers, uploads=uploads, inflight=INFLIGHT)
 
         def put(region: Region, values: np.ndarray) -> None:
             if not shards.write(region, values):
