@@ -23,3 +23,34 @@ def local_place(folder: Any, prefix: str) -> Place:
 
 def s3_place(options: dict[str, Any], prefix: str) -> Place:
     return Place("s3", options, lambda: f"s3://lab/{prefix}-{next(_names)}.nwb.zarr")
+
+
+def stored_objects(target: str, options: dict[str, Any] | None) -> dict[str, bytes]:
+    """Every object of the store at ``target`` and its bytes, the lock aside (the next writer takes a
+    killed one's over), once two listings a moment apart agree: the last requests of a writer killed
+    mid-upload may still be completing on the server after its process is gone."""
+    import time
+
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.sync import sync
+
+    from nwbzarr.storage import make_store
+
+    store = make_store(target, read_only=True, storage_options=options)
+
+    async def everything() -> dict[str, bytes]:
+        found = {}
+        async for key in store.list():
+            if not key.startswith("nwbzarr.lock"):
+                value = await store.get(key, prototype=default_buffer_prototype())
+                found[key] = value.to_bytes() if value is not None else b""
+        return found
+
+    seen = sync(everything())
+    for _ in range(20):
+        time.sleep(0.25)
+        again = sync(everything())
+        if again == seen:
+            break
+        seen = again
+    return seen

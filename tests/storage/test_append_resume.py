@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from zarr.abc.store import Store
-from zarr.core.buffer import Buffer, default_buffer_prototype
+from zarr.core.buffer import Buffer
 from zarr.core.sync import sync
 from zarr.storage import WrapperStore
 
@@ -28,7 +28,7 @@ from nwbzarr.testing.s3server import S3TestServer
 
 sys.path.insert(0, str(Path(__file__).parent))
 from append_resume_writer import OLD, new_frames, new_stamps, old_frames
-from places import Place, local_place, s3_place
+from places import Place, local_place, s3_place, stored_objects
 
 _DRIVER = Path(__file__).with_name("append_resume_writer.py")
 
@@ -66,18 +66,7 @@ def _movie(target: str, place: Place) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _objects(target: str, place: Place) -> dict[str, bytes]:
-    """Every object of the store and its bytes, the lock aside (the next writer takes a killed one's over)."""
-    store = make_store(target, read_only=True, storage_options=place.options)
-
-    async def everything() -> dict[str, bytes]:
-        found = {}
-        async for key in store.list():
-            if not key.startswith("nwbzarr.lock"):
-                value = await store.get(key, prototype=default_buffer_prototype())
-                found[key] = value.to_bytes() if value is not None else b""
-        return found
-
-    return sync(everything())
+    return stored_objects(target, place.options)
 
 
 def _assert_new(target: str, place: Place) -> None:

@@ -21,7 +21,6 @@ import numpy as np
 import pytest
 from zarr.abc.store import Store
 from zarr.core.buffer import Buffer
-from zarr.core.sync import sync
 from zarr.storage import WrapperStore
 
 from nwbzarr import NWBHDF5IO, verify
@@ -40,7 +39,7 @@ from nwbzarr.tree.nodes import Dataset, walk
 
 sys.path.insert(0, str(Path(__file__).parent))
 from interrupted_writer import same_ids
-from places import Place, local_place, s3_place
+from places import Place, local_place, s3_place, stored_objects
 from resume_writer import shrink_policy
 
 _DRIVER = Path(__file__).with_name("resume_writer.py")
@@ -119,20 +118,7 @@ def _assert_same(ours: dict[str, Any], theirs: dict[str, Any]) -> None:
 
 def _objects(target: str, options: dict[str, Any] | None) -> dict[str, bytes]:
     """Every object of the store and its bytes (what a refused resume must leave as it was)."""
-    store = make_store(target, read_only=True, storage_options=options)
-
-    async def everything() -> dict[str, bytes]:
-        from zarr.core.buffer import default_buffer_prototype
-
-        found = {}
-        async for key in store.list():
-            if key.startswith("nwbzarr.lock"):  # the killed writer's lock, which the next writer takes over
-                continue
-            value = await store.get(key, prototype=default_buffer_prototype())
-            found[key] = value.to_bytes() if value is not None else b""
-        return found
-
-    return sync(everything())
+    return stored_objects(target, options)
 
 
 @pytest.fixture(scope="module")

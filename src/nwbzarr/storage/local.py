@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import Self
@@ -24,7 +25,16 @@ from nwbzarr.storage.jsonlimits import MAX_JSON_BYTES, check_json, parse_json
 from nwbzarr.storage.keys import check_store_key
 from nwbzarr.storage.safe_files import read_bounded, resolve_key, resolve_prefix
 
-__all__ = ["SafeLocalStore"]
+__all__ = ["SafeLocalStore", "is_unfinished_write"]
+
+#: the temporary file zarr's LocalStore writes a value to before renaming it into place
+#: (``<name>.<uuid4 hex>.partial``): one left behind by a killed writer is no object of the store
+_UNFINISHED = re.compile(r"\.[0-9a-f]{32}\.partial$")
+
+
+def is_unfinished_write(key: str) -> bool:
+    """Whether ``key`` is the temporary file of a write that never finished (hidden from listings)."""
+    return _UNFINISHED.search(key) is not None
 
 
 class SafeLocalStore(LocalStore):
@@ -151,13 +161,21 @@ class SafeLocalStore(LocalStore):
         """Keys under ``prefix``, which must lie inside the store."""
         await asyncio.to_thread(resolve_prefix, self.root, prefix, self._where)
         async for key in super().list_prefix(prefix):
-            yield key
+            if not is_unfinished_write(key):
+                yield key
 
     async def list_dir(self, prefix: str) -> AsyncIterator[str]:
         """Names directly under ``prefix``, which must lie inside the store."""
         await asyncio.to_thread(resolve_prefix, self.root, prefix, self._where)
         async for name in super().list_dir(prefix):
-            yield name
+            if not is_unfinished_write(name):
+                yield name
+
+    async def list(self) -> AsyncIterator[str]:
+        """Every key of the store, without the temporary files of writes that never finished."""
+        async for key in super().list():
+            if not is_unfinished_write(key):
+                yield key
 
     # --- writes ---------------------------------------------------------------------------------
     def _forget(self, key: str) -> None:

@@ -119,8 +119,8 @@ async def read_progress(store: Store, where: str) -> dict[str, Entry]:
     return objects
 
 
-async def kept_objects(store: Store, recorded: dict[str, Entry]) -> dict[str, Entry]:
-    """The recorded objects still stored with their recorded size (the rest is written again)."""
+async def _sizes(store: Store, keys: list[str]) -> list[int | None]:
+    """The stored size of each of ``keys`` (None where it is gone), ``_CHECKS`` requests at a time."""
     limit = asyncio.Semaphore(_CHECKS)
 
     async def size(key: str) -> int | None:
@@ -130,7 +130,12 @@ async def kept_objects(store: Store, recorded: dict[str, Entry]) -> dict[str, En
             except FileNotFoundError:
                 return None
 
-    sizes = await asyncio.gather(*(size(key) for key in recorded))
+    return await asyncio.gather(*(size(key) for key in keys))
+
+
+async def kept_objects(store: Store, recorded: dict[str, Entry]) -> dict[str, Entry]:
+    """The recorded objects still stored with their recorded size (the rest is written again)."""
+    sizes = await _sizes(store, list(recorded))
     return {key: entry for (key, entry), n in zip(recorded.items(), sizes, strict=True) if n == entry[0]}
 
 
@@ -145,16 +150,7 @@ async def leftover_sizes(store: Store, recorded: dict[str, Entry]) -> dict[str, 
         async for key in store.list()
         if key not in recorded and not is_bookkeeping(key) and not key.endswith("zarr.json")
     ]
-    limit = asyncio.Semaphore(_CHECKS)
-
-    async def size(key: str) -> int | None:
-        async with limit:
-            try:
-                return await store.getsize(key)
-            except FileNotFoundError:
-                return None
-
-    sizes = await asyncio.gather(*(size(key) for key in keys))
+    sizes = await _sizes(store, keys)
     return {key: n for key, n in zip(keys, sizes, strict=True) if n}
 
 
