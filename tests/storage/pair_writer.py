@@ -98,3 +98,6 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+    from places import exit_after_work
+
+    exit_after_work()
