@@ -347,32 +347,26 @@ class _Decoder:
             object.__setattr__(column, "parent", table)
             columns._items[name] = column
             consumed.nodes.add(name)
-        for name, node in group.members.items():
-            if not (isinstance(node, Dataset) and node.attrs.get("neurodata_type") == "VectorIndex"):
-                continue
-            target = node.attrs.get("target")
-            if not isinstance(target, Reference):
-                raise InvalidStoreError(f"{join(path, name)}@target: expected a reference to its column")
-            parent, _, column_name = target.path.rpartition("/")
-            if column_name in columns and parent == path.rstrip("/"):
-                index = self.container(join(path, name))
-                assert isinstance(index, VectorIndex)
-                object.__setattr__(index, "parent", table)
-                object.__setattr__(columns[column_name], "index", index)
-                consumed.nodes.add(name)
+
+        def attach(name: str, owner: VectorData | VectorIndex) -> None:
+            index = self.container(join(path, name))
+            assert isinstance(index, VectorIndex)
+            object.__setattr__(index, "parent", table)
+            object.__setattr__(owner, "index", index)
+            consumed.nodes.add(name)
+
+        indexes = {  # each VectorIndex dataset: the name of the sibling it indexes (None: not in this table)
+            name: _indexed_sibling(node, path, join(path, name))
+            for name, node in group.members.items()
+            if isinstance(node, Dataset) and node.attrs.get("neurodata_type") == "VectorIndex"
+        }
+        for name, target in indexes.items():
+            if target is not None and target in columns:
+                attach(name, columns[target])
         inner = {c.index.name: c.index for c in columns.values() if c.index is not None}
-        for name, node in group.members.items():  # the index of an index: a doubly ragged column (waveforms)
-            if name in consumed.nodes or not isinstance(node, Dataset):
-                continue
-            target = node.attrs.get("target")
-            if isinstance(target, Reference) and node.attrs.get("neurodata_type") == "VectorIndex":
-                parent, _, index_name = target.path.rpartition("/")
-                if index_name in inner and parent == path.rstrip("/"):
-                    outer = self.container(join(path, name))
-                    assert isinstance(outer, VectorIndex)
-                    object.__setattr__(outer, "parent", table)
-                    object.__setattr__(inner[index_name], "index", outer)
-                    consumed.nodes.add(name)
+        for name, target in indexes.items():  # the index of an index: a doubly ragged column (waveforms)
+            if name not in consumed.nodes and target is not None and target in inner:
+                attach(name, inner[target])
         rows = table.__dict__["id"].data.shape[0] if table.__dict__.get("id") is not None else 0
         for name, column in columns.items():
             indexed = column.index if column.index is not None else column
@@ -381,6 +375,15 @@ class _Decoder:
             if length != rows:
                 raise InvalidStoreError(f"{join(path, name)}: has {length} rows but the table's id has {rows}")
         object.__setattr__(table, "columns", columns)
+
+
+def _indexed_sibling(node: Dataset, path: str, where: str) -> str | None:
+    """The name of the dataset of table ``path`` that the VectorIndex ``node`` indexes, else None."""
+    target = node.attrs.get("target")
+    if not isinstance(target, Reference):
+        raise InvalidStoreError(f"{where}@target: expected a reference to its column")
+    parent, _, name = target.path.rpartition("/")
+    return name if parent == path.rstrip("/") else None
 
 
 def _read_small(data: LazyArray, where: str) -> np.ndarray:
