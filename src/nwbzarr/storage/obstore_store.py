@@ -8,7 +8,8 @@ obstore's configuration and refuses the ones it cannot honour, naming them.
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -115,58 +116,51 @@ def _as_oserror(exc: Exception) -> Exception:
     return exc
 
 
+@contextmanager
+def _translating() -> Iterator[None]:
+    """obstore's failures inside the block raised as :func:`_as_oserror` gives them (never swallowed)."""
+    try:
+        yield
+    except Exception as exc:
+        raise _as_oserror(exc) from exc
+
+
 class NWBObjectStore(ObjectStore[Any]):
     """zarr's ``ObjectStore`` whose failures are ``OSError``, as fsspec's are (retries are obstore's)."""
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
-        try:
+        with _translating():
             return await super().get(key, prototype, byte_range)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     async def get_partial_values(
         self, prototype: BufferPrototype, key_ranges: Iterable[tuple[str, ByteRequest | None]]
     ) -> list[Buffer | None]:
-        try:
+        with _translating():
             return await super().get_partial_values(prototype, key_ranges)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     async def exists(self, key: str) -> bool:
-        try:
+        with _translating():
             return await super().exists(key)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     async def set(self, key: str, value: Buffer) -> None:
-        try:
+        with _translating():
             await super().set(key, value)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     async def set_if_not_exists(self, key: str, value: Buffer) -> None:
-        try:
+        with _translating():
             await super().set_if_not_exists(key, value)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     async def delete(self, key: str) -> None:
-        try:
+        with _translating():
             await super().delete(key)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     async def delete_dir(self, prefix: str) -> None:
-        try:
+        with _translating():
             await super().delete_dir(prefix)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     async def getsize(self, key: str) -> int:
-        try:
+        with _translating():
             return await super().getsize(key)
-        except Exception as exc:  # translated, never swallowed
-            raise _as_oserror(exc) from exc
 
     def list(self) -> AsyncGenerator[str, None]:
         return _translated(super().list())
@@ -179,11 +173,9 @@ class NWBObjectStore(ObjectStore[Any]):
 
 
 async def _translated(items: AsyncIterator[str]) -> AsyncGenerator[str, None]:
-    try:
+    with _translating():
         async for item in items:
             yield item
-    except Exception as exc:  # translated, never swallowed
-        raise _as_oserror(exc) from exc
 
 
 def obstore_store(url: str, options: dict[str, Any], *, read_only: bool) -> Store:
