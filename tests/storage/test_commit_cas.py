@@ -12,6 +12,7 @@ from zarr.abc.store import Store
 from nwbzarr.backends.zarr_v3 import lock
 from nwbzarr.backends.zarr_v3.backend import ZarrBackend
 from nwbzarr.backends.zarr_v3.manifest import MANIFEST_KEY, commit_state, manifest_version, read_manifest, write_state
+from nwbzarr.core.progress import NO_PROGRESS
 from nwbzarr.errors import LockLostError
 from nwbzarr.storage import make_store
 from nwbzarr.storage.conditional import read_versioned
@@ -80,18 +81,7 @@ def test_a_writer_that_lost_its_lock_cannot_commit(store: Store) -> None:
 
 
 def test_a_writer_that_keeps_its_lock_commits(store: Store) -> None:
-    ZarrBackend(store, where="the store").write_tree(_tree(), append=False, progress=_Quiet())
+    ZarrBackend(store, where="the store").write_tree(_tree(), append=False, progress=NO_PROGRESS)
     manifest = read_manifest(store)
     assert manifest is not None and manifest["state"] == "complete"
     assert ZarrBackend(store, where="the store").read_tree().attrs["note"] == "mine"
-
-
-class _Quiet:
-    def set_total(self, total: int) -> None:
-        pass
-
-    def advance(self, amount: int) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
