@@ -1,23 +1,24 @@
 """Decode one stored HDF5 chunk without the HDF5 library: deflate, shuffle, fletcher32 and numcodecs' codecs.
 
 A chunk's stored bytes went through the dataset's filter pipeline in order; decoding undoes it in reverse,
-skipping the filters the chunk's filter mask says were not applied. The Fletcher-32 checksum is checked
-(a damaged chunk raises, never returns wrong numbers). A pipeline with a filter not listed here (szip,
-scale-offset, LZF, LZ4's HDF5 framing...) gives ``None`` from :meth:`Pipeline.of`: the caller reads that
-dataset through h5py instead.
+skipping the filters the chunk's filter mask says were not applied. Deflate is inflated by libdeflate when
+installed (:mod:`.inflate`: about 2x zlib, the same bytes), into a buffer of the chunk's size. The
+Fletcher-32 checksum is checked (a damaged chunk raises, never returns wrong numbers). A pipeline with a
+filter not listed here (szip, scale-offset, LZF, LZ4's HDF5 framing...) gives the filter's name from
+:meth:`Pipeline.of`: the caller reads that dataset through h5py instead.
 """
 
 from __future__ import annotations
 
 import math
-import zlib
-from collections.abc import Callable
+from collections.abc import Buffer, Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
 import numpy as np
 
+from nwbzarr.backends.hdf5.inflate import inflate
 from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["DEFLATE", "FLETCHER32", "SHUFFLE", "Pipeline", "filter_codes", "fletcher32", "without_fletcher32"]
@@ -38,10 +39,10 @@ def filter_codes(dataset: Any) -> list[tuple[int, str]]:
     return out
 
 
-def fletcher32(data: bytes) -> int:
+def fletcher32(data: bytes | memoryview) -> int:
     """HDF5's Fletcher-32 (16-bit big-endian words; an odd last byte is the high byte of a word)."""
     if len(data) % 2:
-        data = data + b"\0"
+        data = bytes(data) + b"\0"
     words = np.frombuffer(data, dtype=">u2").astype(np.uint64)
     if not words.size:
         return 0
@@ -62,57 +63,68 @@ class Pipeline:
     dtype: np.dtype
     chunks: tuple[int, ...]
     where: str
-    _decoders: tuple[Callable[[bytes], bytes], ...]  # module functions and codecs: picklable, for Dask workers
+    _decoders: tuple[Callable[[Any], Buffer], ...]  # partials of module functions: picklable, for Dask workers
 
     @classmethod
     def of(cls, dataset: Any) -> Pipeline | str:
         """The pipeline of an h5py dataset, or the name of the filter that cannot be decoded here."""
         dtype = np.dtype(dataset.dtype)
-        decoders: list[Callable[[bytes], bytes]] = []
+        decoders: list[Callable[[Any], Buffer]] = []
         codes = filter_codes(dataset)
+        # the most bytes a stage's input can be: the chunk, plus 4 for each Fletcher-32 before it (None: unknown)
+        capacity: int | None = math.prod(dataset.chunks or ()) * dtype.itemsize
         for code, name in codes:
             if code == DEFLATE:
-                decoders.append(zlib.decompress)
+                decoders.append(partial(inflate, capacity))
             elif code == SHUFFLE:
                 decoders.append(partial(_unshuffle, dtype.itemsize))
             elif code == FLETCHER32:
                 decoders.append(partial(without_fletcher32, dataset.name))
+                capacity = None if capacity is None else capacity + 4
             elif code in _NUMCODECS:
                 import numcodecs
 
-                decoders.append(getattr(numcodecs, _NUMCODECS[code])().decode)
+                decoders.append(partial(_numcodecs_decode, getattr(numcodecs, _NUMCODECS[code])()))
+                capacity = None
             else:
                 return _NAMES.get(code, name or f"filter {code}")
         return cls(tuple(c for c, _ in codes), dtype, tuple(dataset.chunks), dataset.name, tuple(decoders))
 
-    def decode(self, stored: bytes, mask: int, origin: tuple[int, ...]) -> np.ndarray:
-        """A chunk's values from its stored bytes; anything wrong raises InvalidStoreError naming the chunk."""
+    def decode(self, stored: bytes | memoryview, mask: int, origin: tuple[int, ...]) -> np.ndarray:
+        """A chunk's values from its stored bytes; anything wrong raises InvalidStoreError naming the chunk.
+
+        The values may be a read-only view of ``stored`` (a chunk stored with no filter applied)."""
         data: Any = stored
         try:
             for i in range(len(self._decoders) - 1, -1, -1):
                 if not mask >> i & 1:
-                    data = bytes(self._decoders[i](data))
+                    data = self._decoders[i](data)
         except InvalidStoreError:
             raise
         except Exception as exc:  # zlib, numcodecs: each has its own error type
             raise InvalidStoreError(f"{self.where}: chunk at {origin} does not decode: {exc}") from exc
         count = math.prod(self.chunks)
-        if len(data) != count * self.dtype.itemsize:
+        size = memoryview(data).nbytes
+        if size != count * self.dtype.itemsize:
             raise InvalidStoreError(
-                f"{self.where}: chunk at {origin} decodes to {len(data)} bytes, not {count * self.dtype.itemsize}"
+                f"{self.where}: chunk at {origin} decodes to {size} bytes, not {count * self.dtype.itemsize}"
             )
         return np.frombuffer(data, dtype=self.dtype).reshape(self.chunks)
 
 
-def _unshuffle(itemsize: int, data: bytes) -> bytes:
+def _numcodecs_decode(codec: Any, data: bytes | memoryview) -> bytes:
+    return bytes(codec.decode(data))
+
+
+def _unshuffle(itemsize: int, data: bytes | memoryview) -> bytes | memoryview:
     if itemsize == 1:
         return data
     count = len(data) // itemsize
     body = np.frombuffer(data, dtype=np.uint8, count=count * itemsize).reshape(itemsize, count).T.tobytes()
-    return body + data[count * itemsize :]  # HDF5 leaves a ragged tail as it is
+    return body + bytes(data[count * itemsize :])  # HDF5 leaves a ragged tail as it is
 
 
-def without_fletcher32(where: str, data: bytes) -> bytes:
+def without_fletcher32[B: (bytes, memoryview)](where: str, data: B) -> B:
     """The chunk's bytes without their Fletcher-32, which must match (either byte order HDF5 ever wrote)."""
     if len(data) < 4:
         raise InvalidStoreError(f"{where}: a chunk shorter than its Fletcher-32 checksum")

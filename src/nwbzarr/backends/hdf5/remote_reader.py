@@ -2,10 +2,11 @@
 
 h5py reads chunk after chunk through the file object, one round trip each (a 512-frame time course: 512
 sequential requests). Here a read plans every chunk it touches from the dataset's :class:`.ChunkIndex`,
-merges neighbouring ranges (:func:`nwbzarr.storage.ranges.merge`), sends them together (24 in flight)
-and decodes each in a thread pool as it arrives (:class:`.Pipeline`: deflate, shuffle, fletcher32,
-numcodecs). Contiguous datasets are read as byte runs of rows. Text, references, compounds, small
-datasets and filters nothing here decodes go through h5py (over the block cache); the last says so once.
+merges neighbouring ranges (:func:`nwbzarr.storage.ranges.merge`), sends them together (``max_inflight``,
+256 by default) and decodes each in a thread pool as it arrives (:class:`.Pipeline`: deflate by libdeflate
+when installed, shuffle, fletcher32, numcodecs). Contiguous datasets are read as spans of rows
+(:mod:`.contiguous`), copied into place on the event loop's thread when small. Text, references, compounds,
+small datasets and filters nothing here decodes go through h5py (over the block cache); the last says so once.
 """
 
 from __future__ import annotations
@@ -23,23 +24,32 @@ from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, LazyArray, as_box, drop_integer_axes
 from nwbzarr.backends.hdf5.chunk_index import NOT_STORED, ChunkIndex
+from nwbzarr.backends.hdf5.contiguous import spans
 from nwbzarr.backends.hdf5.filters import Pipeline
 from nwbzarr.backends.hdf5.remote_chunks import StoredChunk, stored_chunk_batches
 from nwbzarr.backends.hdf5.remote_handle import RemoteHDF5File
 from nwbzarr.core.dtypes import DataType
-from nwbzarr.storage.ranges import MAX_IN_FLIGHT, MAX_RANGE_BYTES, fetch_ranges, merge
+from nwbzarr.storage.ranges import MAX_IN_FLIGHT, fetch_ranges, merge
 from nwbzarr.writing.blocks import DEFAULT_BUDGET, block_shape, overlap
 
 if TYPE_CHECKING:
     import dask.array
 
-__all__ = ["DIRECT_MIN_BYTES", "FEW_CHUNKS", "RemoteH5Array"]
+__all__ = ["DECODE_RANGE_BYTES", "DIRECT_MIN_BYTES", "FEW_CHUNKS", "INLINE_COPY_BYTES", "RemoteH5Array"]
 
 #: a read of at most this many chunks, before the dataset's chunk index exists, looks its chunks up one by one
 FEW_CHUNKS = 8
 #: datasets whose values take fewer bytes than this are read through h5py: their bytes are usually in a metadata
 #: block already fetched (and cached on disk), where a direct read would cost a request
 DIRECT_MIN_BYTES = 1024 * 1024
+
+#: ranges of a contiguous dataset up to this size are copied into place on the event loop's thread (no pool hop)
+INLINE_COPY_BYTES = 1024 * 1024
+#: merged ranges of chunks to decode grow no larger than this: one pool thread decodes a whole range, so a few
+#: 16 MiB ranges left a core idle at the end of a read (gzip time course, 2 threads, same process, alternating:
+#: 7 ranges of 16 MiB 485-571 ms, 27 of 4 MiB 422-509 ms on a loaded machine; 380-460 / 290-300 ms for 16 / 2 MiB
+#: in quieter runs). In flight together, more ranges cost no round trips
+DECODE_RANGE_BYTES = 4 * 1024 * 1024
 
 _warned: set[str] = set()
 
@@ -191,7 +201,7 @@ class RemoteH5Array(LazyArray):
                 out[...] = fill
                 return
             pieces: list[tuple[int, int, Any]] = list(
-                _runs(box, self._shape, out.dtype.itemsize, int(index.offsets[0]))
+                spans(box, self._shape, out.dtype.itemsize, int(index.offsets[0]))
             )
         else:
             pieces = []
@@ -207,15 +217,15 @@ class RemoteH5Array(LazyArray):
                     pieces.append((offset, nbytes, (origin, mask, source, target)))
         if not pieces:
             return
-        ranges = merge(pieces)
+        ranges = merge(pieces) if chunks is None else merge(pieces, max_bytes=DECODE_RANGE_BYTES)
         assert pipeline is not None or chunks is None
 
         def handle(start: int, data: bytes, members: list[tuple[int, int, Any]]) -> None:
+            view = memoryview(data)
             for offset, nbytes, what in members:
-                stored = data[offset - start : offset - start + nbytes]
+                stored = view[offset - start : offset - start + nbytes]  # no copy of the range's bytes
                 if chunks is None:
-                    target, shape = what
-                    out[target] = np.frombuffer(stored, dtype=out.dtype).reshape(shape)
+                    out[what.target] = what.values(stored, out.dtype)
                 else:
                     assert pipeline is not None
                     origin, mask, source, target = what
@@ -226,7 +236,8 @@ class RemoteH5Array(LazyArray):
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-h5-decode") as pool:
             # the storage option max_inflight (checked by make_store when the source opened), else the default
             in_flight = (self.file.source.storage_options or {}).get("max_inflight", MAX_IN_FLIGHT)
-            sync(fetch_ranges(ranges, get, handle, pool=pool, in_flight=int(in_flight)))
+            inline = INLINE_COPY_BYTES if chunks is None else 0  # contiguous: handle() only copies
+            sync(fetch_ranges(ranges, get, handle, pool=pool, in_flight=int(in_flight), inline_bytes=inline))
 
     def to_dask(self, chunks: Any = None) -> dask.array.Array:
         """Dask chunks of whole file chunks, grouped up to about 64 MiB a task (each task: one planned read).
@@ -248,31 +259,3 @@ class RemoteH5Array(LazyArray):
 def _chunks_touching(box: Region, chunks: tuple[int, ...]) -> Iterator[tuple[int, ...]]:
     spans = [range(s.start // c, -(-s.stop // c)) for s, c in zip(box, chunks, strict=True)]
     return itertools.product(*spans)
-
-
-def _runs(
-    box: Region, shape: tuple[int, ...], itemsize: int, base: int
-) -> Iterator[tuple[int, int, tuple[Region, tuple[int, ...]]]]:
-    """The contiguous byte runs of ``box`` in a C-order contiguous dataset: ``(offset, nbytes, (target, shape))``.
-
-    The box covers every axis after ``axis`` whole, so a run spans part of ``axis`` and everything after it;
-    runs are cut to at most a ranged request's size (several go in flight at once).
-    """
-    ndim = len(shape)
-    axis = ndim - 1
-    while axis > 0 and box[axis].start == 0 and box[axis].stop == shape[axis]:
-        axis -= 1
-    while axis < ndim - 1 and math.prod(shape[axis + 1 :]) * itemsize > MAX_RANGE_BYTES:
-        axis += 1
-    row = math.prod(shape[axis + 1 :])
-    step = max(1, MAX_RANGE_BYTES // (row * itemsize))
-    strides = [math.prod(shape[i + 1 :]) for i in range(ndim)]
-    after = tuple(slice(None) for _ in range(axis + 1, ndim))
-    for corner in itertools.product(*(range(box[i].start, box[i].stop) for i in range(axis))):
-        flat = sum(c * strides[i] for i, c in enumerate(corner))
-        before = tuple(slice(c - box[i].start, c - box[i].start + 1) for i, c in enumerate(corner))
-        for lo in range(box[axis].start, box[axis].stop, step):
-            hi = min(lo + step, box[axis].stop)
-            target = (*before, slice(lo - box[axis].start, hi - box[axis].start), *after)
-            run_shape = ((1,) * axis) + (hi - lo,) + shape[axis + 1 :]
-            yield base + (flat + lo * strides[axis]) * itemsize, (hi - lo) * row * itemsize, (target, run_shape)
