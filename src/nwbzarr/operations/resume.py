@@ -115,14 +115,20 @@ def resumed_note(backend: ZarrBackend, explain: Callable[[str], None] | None) ->
     if explain is None or backend.resumed is None:
         return
     recorded, kept, nbytes = backend.resumed
-    found, found_bytes = backend.read_back
+    found, found_bytes, parts, part_bytes = [*backend.read_back, 0, 0, 0, 0][:4]
     unnoted = (
         f", and {found} stored as it was killed but not recorded ({found_bytes / 1e6:.1f} MB, read back and equal)"
         if found
         else ""
     )
+    continued = (
+        f", and {parts} parts of uploads it cut off ({part_bytes / 1e6:.1f} MB, their MD5s equal to the bytes "
+        "encoded again)"
+        if parts
+        else ""
+    )
     explain(
         f"{backend.where}: resumed: kept {kept} of the {recorded} objects the interrupted attempt recorded "
-        f"({nbytes / 1e6:.1f} MB, checked by size; every CRC-32 is checked by the verification){unnoted}, wrote "
-        "the rest"
+        f"({nbytes / 1e6:.1f} MB, checked by size; every CRC-32 is checked by the verification){unnoted}"
+        f"{continued}, wrote the rest"
     )

@@ -8,15 +8,16 @@ obstore's configuration and refuses the ones it cannot honour, naming them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 from zarr.abc.store import ByteRequest, Store
 from zarr.core.buffer import Buffer, BufferPrototype
-from zarr.storage import ObjectStore
+from zarr.storage import FsspecStore, ObjectStore
 
 from nwbzarr.core.optional import require
 from nwbzarr.errors import NWBZarrError
@@ -126,7 +127,30 @@ def _translating() -> Iterator[None]:
 
 
 class NWBObjectStore(ObjectStore[Any]):
-    """zarr's ``ObjectStore`` whose failures are ``OSError``, as fsspec's are (retries are obstore's)."""
+    """zarr's ``ObjectStore`` whose failures are ``OSError``, as fsspec's are (retries are obstore's).
+
+    It remembers the URL and s3fs-style options it was made from (``url``, ``options``; pickled with it),
+    because obstore has no multipart API with upload ids: resumable uploads go through s3fs
+    (:meth:`s3fs_twin`, :mod:`nwbzarr.storage.multipart`).
+    """
+
+    url: str | None = None
+    options: dict[str, Any] | None = None
+
+    def with_read_only(self, read_only: bool = False) -> Self:
+        copy = super().with_read_only(read_only)
+        copy.url, copy.options = self.url, self.options
+        return copy
+
+    def s3fs_twin(self, build: bool = True) -> FsspecStore | None:
+        """An s3fs store of the same ``s3://`` URL and options (one per process), or None for other URLs (and,
+        unless ``build``, if it was not made yet)."""
+        if self.url is None or urlsplit(self.url).scheme not in ("s3", "s3a"):
+            return None
+        from nwbzarr.storage.multipart import fsspec_twin
+
+        options = dict(self.options or {})
+        return fsspec_twin(self.url, options, json.dumps(options, sort_keys=True, default=repr), build=build)
 
     async def get(self, key: str, prototype: BufferPrototype, byte_range: ByteRequest | None = None) -> Buffer | None:
         with _translating():
@@ -204,4 +228,6 @@ def obstore_store(url: str, options: dict[str, Any], *, read_only: bool) -> Stor
         )
     else:
         raise NWBZarrError(f"{url}: the obstore transport reads s3:// and http(s):// URLs; use transport='fsspec'")
-    return NWBObjectStore(inner, read_only=read_only)
+    store = NWBObjectStore(inner, read_only=read_only)
+    store.url, store.options = url, dict(options)
+    return store

@@ -36,9 +36,10 @@ from zarr.storage import WrapperStore
 
 from nwbzarr.backends.zarr_v3.lock import LOCK_PREFIX
 from nwbzarr.errors import IncompleteStoreError, InvalidStoreError, LockLostError
-from nwbzarr.storage import conditional
+from nwbzarr.storage import conditional, multipart
 from nwbzarr.storage.jsonlimits import parse_json
 from nwbzarr.storage.keys import check_store_key
+from nwbzarr.storage.multipart import MultipartTarget
 
 __all__ = [
     "JOURNAL_PREFIX",
@@ -58,6 +59,7 @@ __all__ = [
     "journal_key",
     "manifest_objects",
     "manifest_version",
+    "manifest_version_async",
     "new_state",
     "read_manifest",
     "renewed",
@@ -143,7 +145,13 @@ class _Record:
     kept: dict[str, Entry] = field(default_factory=dict)  # a resumed write: objects already in the store
     #: a resumed write: sizes of objects in the store that no note records (stored as the attempt was killed)
     leftovers: dict[str, int] = field(default_factory=dict)
-    read_back: list[int] = field(default_factory=lambda: [0, 0])  # leftovers kept so far: [objects, bytes]
+    #: a resumed write: what it found stored and kept instead of sending: [objects, bytes] of leftovers read
+    #: back, [parts, bytes] of multipart uploads continued (:mod:`nwbzarr.storage.multipart`)
+    read_back: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    #: where shards of two parts or more go as multipart uploads (None: not looked up yet; False: nowhere)
+    multipart: MultipartTarget | Literal[False] | None = None
+    #: a write that is not fresh: the uploads in progress under the store, by key (listed once, in the background)
+    uploads: asyncio.Task[dict[str, list[str]]] | None = field(default=None, repr=False)
     progress: ProgressLog | None = None  # where each object written is noted as the write goes (resume)
     fresh: bool = False  # a new write into a cleared store: nothing is there but what this write stored
     documents: dict[str, bytes] = field(default_factory=dict)  # metadata this write stored (fresh writes)
@@ -165,7 +173,9 @@ class ManifestStore(WrapperStore[Store]):
     ``objects`` is the last complete state's list when appending (``None`` for a new store); every
     object of it is journaled before its first overwrite. Reads through it are checked against the
     record: an append (or the shard writer's read-update) that meets a lost or changed object raises
-    instead of rewriting it from fill values.
+    instead of rewriting it from fill values. On S3 a shard of two parts or more goes as a multipart upload
+    (:mod:`nwbzarr.storage.multipart`); a write that is not fresh lists the uploads in progress once, in the
+    background, and continues the one of each shard it stores again.
     """
 
     def __init__(
@@ -225,6 +235,7 @@ class ManifestStore(WrapperStore[Store]):
         if is_bookkeeping(key):
             await self._store.set(key, value)
             return
+        self._list_uploads()
         if key in self.record.last_complete and key not in self.record.journaled:
             self.record.journaled.add(key)
             await self._journal(key)
@@ -250,9 +261,42 @@ class ManifestStore(WrapperStore[Store]):
             if due or len(self.record.pending) >= FLUSH_DOCUMENTS:
                 await self.flush()
             return
-        await self._store.set(key, value)
+        await self._send(key, value, data, shard=index_bytes is not None)
         if self.record.progress is not None:  # a shard is recorded as soon as it is stored: a kill resends none
             await self.record.progress.note(key, entry, now=index_bytes is not None)
+
+    async def _multipart(self) -> MultipartTarget | None:
+        """Where multipart uploads go, looked up once (off the event loop: over obstore it imports s3fs)."""
+        if self.record.multipart is None:
+            found = await asyncio.to_thread(multipart.target_of, self._store)
+            if self.record.multipart is None:
+                self.record.multipart = found or False
+        return self.record.multipart or None
+
+    def _list_uploads(self) -> None:
+        """A write that is not fresh (a resume, an append): list the uploads in progress, once, in the background."""
+        if self.record.fresh or self.record.uploads is not None:
+            return
+        self.record.uploads = asyncio.ensure_future(self._uploads_in_progress())
+
+    async def _uploads_in_progress(self) -> dict[str, list[str]]:
+        target = await self._multipart()
+        return {} if target is None else await target.uploads_by_key()
+
+    async def _send(self, key: str, value: Buffer, data: bytes, *, shard: bool) -> None:
+        """Store ``value``: a shard of two parts or more as a multipart upload (continuing one left by a killed
+        attempt, :meth:`MultipartTarget.put`), anything else as one PUT."""
+        big = shard and len(multipart.part_ranges(len(data))) >= multipart.MIN_PARTS
+        if big and self.record.fresh and multipart.native_parts(self._store):  # obstore sends the same parts itself
+            big = False
+        target = await self._multipart() if big else None
+        if target is None:
+            await self._store.set(key, value)
+            return
+        candidates = (await self.record.uploads).pop(key, []) if self.record.uploads is not None else []
+        reused = await target.put(key, data, candidates)
+        self.record.read_back[2] += reused.parts
+        self.record.read_back[3] += reused.nbytes
 
     async def _stored_already(self, key: str, entry: Entry) -> bool:
         """A resumed write: whether ``key`` is a leftover of the interrupted attempt holding these very bytes.
@@ -628,8 +672,14 @@ def write_state(
 
 def manifest_version(store: Store) -> str | None:
     """The version (ETag on S3) of the manifest now in the store, None if it has none: what a commit replaces."""
-    current = conditional.read_versioned(store, MANIFEST_KEY)
-    return None if current is None else current.version
+    return sync(manifest_version_async(store))
+
+
+async def manifest_version_async(store: Store) -> str | None:
+    """:func:`manifest_version` as a coroutine, to ask it together with other requests (one round trip).
+
+    A HEAD on S3: the version is the ETag, the manifest's bytes (hundreds of kB for a big file) stay there."""
+    return await conditional.version_async(store, MANIFEST_KEY)
 
 
 def commit_state(

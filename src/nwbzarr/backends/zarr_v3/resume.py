@@ -12,12 +12,15 @@ A resume keeps every recorded object whose stored size is still the recorded one
 ``HEAD`` per object, never a read of its bytes); the CRC-32 of each is checked by the verification that
 follows every conversion, which re-reads the whole store. Whole shards that are kept are not even read
 from the source nor encoded again (:func:`reusable`); other objects (metadata, chunks written by zarr)
-are encoded again and their upload is skipped when the bytes are the recorded ones.
+are encoded again and their upload is skipped when the bytes are the recorded ones. A shard whose
+multipart upload was cut off keeps the parts the server holds (:mod:`nwbzarr.storage.multipart`); the
+commit aborts every upload still in progress (:func:`clear_progress`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from typing import Any
@@ -36,6 +39,7 @@ from nwbzarr.backends.zarr_v3.manifest import (
 )
 from nwbzarr.backends.zarr_v3.shard_format import Region, ShardLayout
 from nwbzarr.errors import ResumeRefusedError
+from nwbzarr.storage import multipart
 from nwbzarr.storage.jsonlimits import parse_json
 
 __all__ = [
@@ -92,6 +96,10 @@ class ResumeLog:
             or time.monotonic() - self._last >= self.seconds
         ):
             await self.flush()
+
+    def saved_keys(self) -> list[str]:
+        """The objects of the notes this log saved (a new write's commit removes them without listing)."""
+        return [f"{RESUME_PREFIX}{self.attempt}-{seq:08d}.json" for seq in range(1, self._seq + 1)]
 
     async def flush(self) -> None:
         """Save the pending notes as one object (nothing if there are none)."""
@@ -154,9 +162,27 @@ async def leftover_sizes(store: Store, recorded: dict[str, Entry]) -> dict[str, 
     return {key: n for key, n in zip(keys, sizes, strict=True) if n}
 
 
-async def clear_progress(store: Store) -> None:
-    """Delete the resume record (the write committed: the manifest lists every object now)."""
-    await delete_all(store, [key async for key in store.list_prefix(RESUME_PREFIX)])
+async def clear_progress(store: Store, saved: list[str] | None = None) -> None:
+    """Delete the resume record, and abort the multipart uploads left in progress (the write committed).
+
+    Every object of the write is stored by now (the manifest lists them), so an upload still in progress
+    under the store is debris of an interrupted attempt (or of an upload the write replaced) that costs
+    storage until aborted. They are listed while the notes are deleted (one request, overlapped). An
+    abort that fails leaves its upload to the next commit (the write itself is complete). ``saved``: the
+    notes, when the caller knows them all (a new write: :meth:`ResumeLog.saved_keys`), so none are listed.
+    """
+    notes = saved if saved is not None else [key async for key in store.list_prefix(RESUME_PREFIX)]
+    await asyncio.gather(delete_all(store, notes), _abort_uploads(store))
+
+
+async def _abort_uploads(store: Store) -> None:
+    # over obstore only if this process made multipart uploads there (or listed them for a resume): a write of
+    # small objects imports no s3fs for it; the debris of an earlier attempt waits for a commit that does
+    target = multipart.target_of(store, build=False)
+    if target is None:
+        return
+    with contextlib.suppress(OSError):
+        await target.abort_all()
 
 
 def check_plan(recorded: Any, plan: dict[str, Any], where: str) -> None:
