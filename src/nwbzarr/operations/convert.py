@@ -10,10 +10,12 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Literal
 
 from zarr.abc.store import Store
 
+from nwbzarr.abc.backend import Backend
 from nwbzarr.backends.open import Format, detect_format, open_backend
 from nwbzarr.backends.zarr_v3 import ZarrBackend
 from nwbzarr.backends.zarr_v3.icechunk_dst import is_icechunk, write_icechunk
@@ -33,8 +35,8 @@ from nwbzarr.operations.unsigned_types import apply_unsigned_types
 from nwbzarr.operations.verify import VerifyReport
 from nwbzarr.operations.verify import verify as verify_store
 from nwbzarr.schema.specifications import with_specifications
-from nwbzarr.storage import StoreLike
-from nwbzarr.storage.destination import HDF5_SUFFIXES, check_destination, locate
+from nwbzarr.storage import StoreLike, make_store
+from nwbzarr.storage.destination import HDF5_SUFFIXES, Existing, check_destination, locate
 from nwbzarr.storage.swap import written_beside
 from nwbzarr.tree.layout import Compression, Layout
 from nwbzarr.tree.nodes import Dataset, Group, walk
@@ -116,25 +118,37 @@ def convert(
     if unfinished is not None and unfinished.get("state") != "writing":
         return finished_target(unfinished, dst, plan, dst_storage_options, verify, explain)
     versioned = is_icechunk(dst)  # an icechunk session: its commit is the transaction (docs/icechunk.md)
-    existing = (
-        "nothing"
-        if versioned
-        else check_destination(
-            dst,
-            format=fmt,
-            overwrite=overwrite or unfinished is not None,
-            sources=[src],
-            named=dst_format is None,
-            storage_options=dst_storage_options,
-            how="pass --overwrite (overwrite=True)",
-        )
-    )
     here = locate(dst) if not isinstance(dst, Store) else None
-    source = open_backend(src, mode="r", format=src_format, storage_options=storage_options, allow_pickle=allow_pickle)
-    src_fmt = src_format or source_format(src, storage_options)
-    linked = LinkResolver(external_links, src, src_fmt, dst, fmt, explain)
+    checking = _checked(
+        lambda: (
+            "nothing"
+            if versioned
+            else check_destination(
+                dst,
+                format=fmt,
+                overwrite=overwrite or unfinished is not None,
+                sources=[src],
+                named=dst_format is None,
+                storage_options=dst_storage_options,
+                how="pass --overwrite (overwrite=True)",
+            )
+        ),
+        remote=here is None or here.local is None,
+    )
     try:
-        tree = source.read_tree()
+        source = open_backend(
+            src, mode="r", format=src_format, storage_options=storage_options, allow_pickle=allow_pickle
+        )
+        src_fmt = src_format or source_format(src, storage_options)
+        linked = LinkResolver(external_links, src, src_fmt, dst, fmt, explain)
+    except BaseException:
+        checking.result()  # a refused destination is said first, as when it was checked before the source
+        raise
+    try:
+        try:
+            tree = source.read_tree()
+        finally:
+            existing = checking.result()  # nothing is written before the destination passed its check
         if not raw:
             require_nwb_root(tree, _typed(src))
         if not allow_external_data:
@@ -195,7 +209,11 @@ def _write(
     resume: bool = False,
 ) -> VerifyReport | None:
     """Write ``tree`` to ``dst`` (removing what a failed write left), then verify a Zarr copy."""
-    destination = open_backend(dst, mode=mode, format=fmt, storage_options=options)
+    destination: Backend = (
+        _zarr_destination(dst, options, mode)
+        if fmt == "zarr"
+        else open_backend(dst, mode=mode, format=fmt, storage_options=options)
+    )
     try:
         with raw_copies() as copied:  # arrays whose stored bytes were copied as they are (see raw_copy)
             if plan is not None and isinstance(destination, ZarrBackend):  # resumable (see convert's resume)
@@ -219,6 +237,37 @@ def _write(
             f"{_typed(dst)}: verification after the copy failed: {'; '.join(report.problems[:5])}"
         )
     return report
+
+
+def _checked(check: Callable[[], Existing], *, remote: bool) -> Future[Existing]:
+    """The destination's check, run while the source is opened and read when the destination is remote.
+
+    On object storage the check is a round trip (and the probe of conditional writes, three); reading
+    the source's tree needs none of its answers, so both go at once. The write waits for the verdict,
+    and a refusal is raised before anything the source said.
+    """
+    if not remote:  # a local check is a few system calls: now, refusing at once
+        done: Future[Existing] = Future()
+        done.set_result(check())
+        return done
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="nwbzarr-check")
+    try:
+        return pool.submit(check)
+    finally:
+        pool.shutdown(wait=False)  # the check runs on; its thread ends with it
+
+
+def _zarr_destination(dst: StoreLike, options: dict[str, Any] | None, mode: str) -> ZarrBackend:
+    """The Zarr backend of a destination :func:`check_destination` just checked, without asking again.
+
+    ``open_backend`` would look for the store's markers once more (on S3, another round trip before the
+    first shard); a new write (``"w-"``) instead refuses an existing store under its lock, where no other
+    writer can create one between the check and the write.
+    """
+    store = make_store(dst, read_only=False, storage_options=options)
+    backend = ZarrBackend(store, where=_typed(dst))
+    backend.refuse_existing = mode == "w-"
+    return backend
 
 
 def _options(options: dict[str, Any]) -> dict[str, Any]:

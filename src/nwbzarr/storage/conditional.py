@@ -39,10 +39,16 @@ __all__ = [
     "ConditionalWritesWarning",
     "Versioned",
     "create_only",
+    "delete_if_still",
     "delete_if_version",
+    "delete_seen",
+    "deletes_by_version",
     "is_atomic",
+    "probe",
     "read_versioned",
+    "read_versioned_async",
     "replace_if_version",
+    "version_async",
 ]
 
 #: probe objects (they start with the lock prefix, so a writer's clear leaves them to their prober)
@@ -159,41 +165,66 @@ async def _s3_delete(store: FsspecStore, key: str, etag: str) -> bool:
     return True
 
 
-def is_atomic(store: Store) -> bool:
-    """Whether conditional writes on ``store`` are atomic (probed once per S3 bucket, warning if not)."""
-    if isinstance(store, (LocalStore, MemoryStore)):
-        return True
+def _bucket(store: Store) -> tuple[str, str] | None:
+    """The (endpoint, bucket) whose conditional writes are probed, or None for a store that needs no probe."""
     if isinstance(store, ObjectStore):
         config = getattr(store.store, "config", None) or {}
-        where = (str(config.get("endpoint", "")), str(config.get("bucket", store.store)))
-        return _probed_once(where, store, _ob_probe(store))
+        return str(config.get("endpoint", "")), str(config.get("bucket", store.store))
     fs = _s3(store)
     if fs is None:
-        return False
+        return None
     assert isinstance(store, FsspecStore)
     endpoint = str(
         getattr(fs, "endpoint_url", None) or (getattr(fs, "client_kwargs", None) or {}).get("endpoint_url", "")
     )
-    bucket = (endpoint, store.path.split("/", 1)[0])
-    return _probed_once(bucket, store, _probe(store))
+    return endpoint, store.path.split("/", 1)[0]
 
 
-def _probed_once(where: tuple[str, str], store: Store, probe: Any) -> bool:
-    """Run ``probe`` (a coroutine) the first time ``where`` is asked about; warn if the server ignores it."""
+def _probe_of(store: Store) -> Any:
+    """The probe coroutine of an S3 store (not started)."""
+    return _ob_probe(store) if isinstance(store, ObjectStore) else _probe(store)  # type: ignore[arg-type]
+
+
+def is_atomic(store: Store) -> bool:
+    """Whether conditional writes on ``store`` are atomic (probed once per S3 bucket, warning if not)."""
+    if isinstance(store, (LocalStore, MemoryStore)):
+        return True
+    where = _bucket(store)
+    if where is None:
+        return False
     with _probe_lock:
         if where not in _probed:
-            _probed[where] = sync(probe)
-            if not _probed[where]:
-                warnings.warn(
-                    f"{store} (endpoint {where[0] or 'AWS'}) ignores conditional writes (If-None-Match): "
-                    "nwbzarr's write lock and commit fall back to check-then-put there, so two writers starting "
-                    "in the same instant are not excluded",
-                    ConditionalWritesWarning,
-                    stacklevel=4,
-                )
-        else:
-            probe.close()  # not awaited: the answer is known
+            _answered(where, store, sync(_probe_of(store)))
         return _probed[where]
+
+
+async def probe(store: Store) -> None:
+    """Probe ``store``'s bucket now if it was never probed (nothing otherwise), without blocking the event loop.
+
+    A writer awaits it together with its destination checks, so the probe costs no round trip of its own;
+    :func:`is_atomic` then answers from the cache. Two probes of one bucket at once are harmless (the
+    first answer is kept).
+    """
+    where = _bucket(store)
+    if where is None or where in _probed:
+        return
+    answer = await _probe_of(store)
+    with _probe_lock:
+        if where not in _probed:
+            _answered(where, store, answer)
+
+
+def _answered(where: tuple[str, str], store: Store, answer: bool) -> None:
+    """Cache the probe's ``answer`` for ``where`` (the caller holds ``_probe_lock``); warn if the server ignores it."""
+    _probed[where] = answer
+    if not answer:
+        warnings.warn(
+            f"{store} (endpoint {where[0] or 'AWS'}) ignores conditional writes (If-None-Match): "
+            "nwbzarr's write lock and commit fall back to check-then-put there, so two writers starting "
+            "in the same instant are not excluded",
+            ConditionalWritesWarning,
+            stacklevel=5,
+        )
 
 
 async def _ob_probe(store: ObjectStore[Any]) -> bool:
@@ -223,18 +254,62 @@ def _local(store: Store, key: str) -> Path | None:
     return Path(store.root) / key if isinstance(store, LocalStore) else None
 
 
+async def version_async(store: Store, key: str) -> str | None:
+    """The object's version without its bytes (a HEAD on S3), or None if it is absent.
+
+    What a compare-and-swap or a conditional delete names: a writer that needs only the version does not
+    download the object (on S3 the ETag of a HEAD is that of a GET; elsewhere the digest needs the bytes).
+    """
+    if isinstance(store, ObjectStore):
+        import obstore
+
+        try:
+            meta = await obstore.head_async(store.store, key)
+        except FileNotFoundError:
+            return None
+        if meta.get("e_tag"):
+            return str(meta["e_tag"])
+    elif _s3(store) is not None:
+        assert isinstance(store, FsspecStore)
+        bucket, path = _s3_key(store, key)
+        try:
+            response = await store.fs._call_s3("head_object", Bucket=bucket, Key=path)
+        except FileNotFoundError:
+            return None
+        return str(response["ETag"])
+    current = await read_versioned_async(store, key)
+    return None if current is None else current.version
+
+
+def delete_if_still(store: Store, key: str, version: str) -> bool:
+    """Remove ``key`` if it still has ``version``, without reading its bytes: one request where the store
+    conditions deletes (s3fs: ``If-Match``), a HEAD and a delete on obstore (check-then-delete, as
+    :func:`delete_seen`), a read and a delete elsewhere."""
+    if isinstance(store, MemoryStore) or deletes_by_version(store):
+        return delete_if_version(store, key, version)
+    if sync(version_async(store, key)) != version:
+        return False
+    sync(store.delete(key))
+    return True
+
+
 def read_versioned(store: Store, key: str) -> Versioned | None:
     """The object's bytes and version, or None if it is absent."""
+    return sync(read_versioned_async(store, key))
+
+
+async def read_versioned_async(store: Store, key: str) -> Versioned | None:
+    """:func:`read_versioned` as a coroutine, to read a version together with other requests (one round trip)."""
     if isinstance(store, ObjectStore):
-        return sync(_ob_get(store, key))
+        return await _ob_get(store, key)
     if _s3(store) is not None:
         assert isinstance(store, FsspecStore)
-        return sync(_s3_get(store, key))
+        return await _s3_get(store, key)
     if isinstance(store, MemoryStore):
         with _memory_lock:
             buffer = store._store_dict.get(key)
             return None if buffer is None else Versioned(buffer.to_bytes(), _digest(buffer.to_bytes()))
-    buffer = sync(store.get(key, prototype=default_buffer_prototype()))
+    buffer = await store.get(key, prototype=default_buffer_prototype())
     return None if buffer is None else Versioned(buffer.to_bytes(), _digest(buffer.to_bytes()))
 
 
@@ -304,6 +379,29 @@ def replace_if_version(store: Store, key: str, data: bytes, version: str | None)
     temporary.write_bytes(data)
     temporary.replace(path)  # readers see the old bytes or the new, never half
     return _digest(data)
+
+
+def deletes_by_version(store: Store) -> bool:
+    """Whether :func:`delete_if_version` is one atomic request on ``store`` (S3 over s3fs honouring If-Match)."""
+    return _s3(store) is not None and is_atomic(store)
+
+
+def delete_seen(store: Store, key: str, seen: Versioned) -> bool:
+    """Remove ``key``, which :func:`read_versioned` just gave as ``seen``, only if it still has that version.
+
+    Atomic where the store can condition a delete (S3 over s3fs: ``If-Match``; memory); elsewhere (obstore,
+    which has no conditional delete, and plain stores) the read that gave ``seen`` was the check, so the
+    object is deleted without reading it a second time: one request instead of two.
+    """
+    if isinstance(store, MemoryStore) or deletes_by_version(store):
+        return delete_if_version(store, key, seen.version)
+    path = _local(store, key)
+    if path is not None:
+        current = read_versioned(store, key)  # a file read, no round trip
+        if current is None or current.version != seen.version:
+            return False
+    sync(store.delete(key))
+    return True
 
 
 def delete_if_version(store: Store, key: str, version: str) -> bool:

@@ -9,6 +9,7 @@ name, and an existing NWB file unless replacing it was asked for.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from collections.abc import Sequence
@@ -20,7 +21,8 @@ from zarr.abc.store import Store
 from zarr.storage import FsspecStore, LocalStore, ObjectStore, WrapperStore
 
 from nwbzarr.errors import DestinationError, StorageError, StoreExistsError
-from nwbzarr.storage.resolve import StoreLike, make_store, store_exists
+from nwbzarr.storage import conditional
+from nwbzarr.storage.resolve import StoreLike, make_store
 
 __all__ = [
     "ACCEPTED_SUFFIXES",
@@ -242,60 +244,118 @@ def _check_remote(
         return "nothing"  # HDF5 destinations are local files; the backend says so
     if store is None:
         store = make_store(dst, read_only=True, storage_options=storage_options)
+    survey = _survey(store)
     if exists is None:
-        exists = store_exists(store)
+        exists = survey.exists
     if exists:
-        if not _holds_nwb(store):
+        if not _holds_nwb(store, survey):
             raise DestinationError(
                 f"{typed}: holds a Zarr hierarchy that is not a Zarr store of an NWB file; refusing to write over it"
             )
         if not overwrite:
             raise StoreExistsError(f"{typed} already exists; {how} to replace it")
         return "store"
-    if _any_key(store):
+    if survey.any_key:
         raise DestinationError(f"{typed}: holds objects but no Zarr store of an NWB file; refusing to write over them")
     return "nothing"
 
 
-def _holds_nwb(store: Store) -> bool:
+@dataclass(frozen=True)
+class _Survey:
+    """What one concurrent round of requests found at a remote destination."""
+
+    markers: frozenset[str]  # which of _STORE_MARKERS are there
+    root: bytes | None  # the root zarr.json, if any
+    any_key: bool  # anything at all under the prefix (nwbzarr's probe objects aside)
+
+    @property
+    def exists(self) -> bool:
+        return bool(self.markers)
+
+
+def _survey(store: Store) -> _Survey:
+    """The markers of a store, the root document, whether anything is stored, and the probe of conditional
+    writes (per bucket, cached; :mod:`.conditional`), all asked at once: one round trip instead of one per
+    question (the destination is checked before every conversion; on S3 each costs a full latency)."""
+    from zarr.core.buffer import default_buffer_prototype
+    from zarr.core.sync import sync
+
+    async def marker(key: str) -> bool:
+        try:
+            return bool(await store.exists(key))
+        except FileNotFoundError:
+            return False
+
+    async def root() -> bytes | None:
+        try:
+            value = await store.get("zarr.json", prototype=default_buffer_prototype())
+        except FileNotFoundError:
+            return None
+        return value.to_bytes() if value is not None else None
+
+    async def everything() -> tuple[list[bool], bytes | None, bool | None, None]:
+        found, document, listed, probed = await asyncio.gather(  # _STORE_MARKERS[0] is the root, read whole
+            asyncio.gather(*(marker(key) for key in _STORE_MARKERS[1:])),
+            root(),
+            _any_key(store),
+            conditional.probe(store),
+        )
+        return [document is not None, *found], document, listed, probed
+
+    try:
+        found, document, listed, _ = sync(everything())
+        if listed is None:  # the listing met a probe in progress: asked again, the probe done
+            listed = bool(sync(_any_key(store, settled=True)))
+    except OSError as exc:  # network, permissions: after the transport's own retries
+        raise StorageError(f"{store}: cannot reach the destination: {exc}") from exc
+    markers = frozenset(key for key, there in zip(_STORE_MARKERS, found, strict=True) if there)
+    return _Survey(markers, document, listed)
+
+
+def _holds_nwb(store: Store, survey: _Survey) -> bool:
     """The remote twin of :func:`_is_nwb_store`: an nwbzarr manifest or lock, or a root with NWB attributes."""
     from zarr.core.buffer import default_buffer_prototype
     from zarr.core.sync import sync
 
-    async def probe() -> bool:
-        for key in ("nwbzarr.json", "nwbzarr.lock"):
-            if await store.exists(key):
-                return True
-        for meta, attrs_key in (("zarr.json", None), (".zgroup", ".zattrs")):
-            if not await store.exists(meta):
-                continue
-            value = await store.get(attrs_key or meta, prototype=default_buffer_prototype())
-            try:
-                doc = json.loads(value.to_bytes()) if value is not None else {}
-            except ValueError:
-                return False
-            attrs = doc.get("attributes", {}) if attrs_key is None and isinstance(doc, dict) else doc
-            return isinstance(attrs, dict) and ("nwb_version" in attrs or "neurodata_type" in attrs)
+    if survey.markers & {"nwbzarr.json", "nwbzarr.lock"}:
+        return True
+    if survey.root is not None:
+        return _nwb_attrs(survey.root, v3=True)
+    if ".zgroup" not in survey.markers:
         return False
-
-    try:
-        return bool(sync(probe()))
+    try:  # a legacy v2 root: its attributes are in .zattrs (one more request, for v2 stores only)
+        value = sync(store.get(".zattrs", prototype=default_buffer_prototype()))
     except OSError as exc:
         raise StorageError(f"{store}: cannot read the destination: {exc}") from exc
+    return _nwb_attrs(value.to_bytes() if value is not None else b"{}", v3=False)
 
 
-def _any_key(store: Store) -> bool:
-    """Whether anything is stored under ``store`` (one listing request on object storage)."""
-    from zarr.core.sync import sync
-
-    async def first() -> bool:
-        async for _ in store.list():
-            return True
-        return False
-
+def _nwb_attrs(document: bytes, *, v3: bool) -> bool:
     try:
-        return bool(sync(first()))
+        doc = json.loads(document)
+    except ValueError:
+        return False
+    attrs = doc.get("attributes", {}) if v3 and isinstance(doc, dict) else doc
+    return isinstance(attrs, dict) and ("nwb_version" in attrs or "neurodata_type" in attrs)
+
+
+async def _any_key(store: Store, *, settled: bool = False) -> bool | None:
+    """Whether anything is stored under ``store`` (one listing request on object storage); None: ask again.
+
+    nwbzarr's probe objects of conditional writes (created and removed by a writer checking the bucket)
+    are not the user's: they are skipped. A listing by s3fs that ran while this check's own probe had its
+    object there can show the store's own path (s3fs lists an empty prefix as a "directory" then): that
+    listing says nothing, and is asked again once the probe is done (``settled``: then that path counts).
+    """
+    ambiguous = False
+    try:
+        async for key in store.list():
+            if key.startswith(conditional.PROBE_PREFIX):
+                continue
+            if isinstance(store, FsspecStore) and key == store.path and not settled:
+                ambiguous = True
+                continue
+            return True
     except FileNotFoundError:
         return False
-    except OSError as exc:
-        raise StorageError(f"{store}: cannot list the destination: {exc}") from exc
+    return None if ambiguous else False

@@ -119,10 +119,10 @@ _ROOT_MARKERS = ("zarr.json", ".zgroup", "nwbzarr.json", "nwbzarr.lock")
 
 
 async def _has_root(store: Store) -> bool:
-    for key in _ROOT_MARKERS:
-        if await store.exists(key):
-            return True
-    return False
+    import asyncio
+
+    # asked together: one round trip on object storage, not four
+    return any(await asyncio.gather(*(store.exists(key) for key in _ROOT_MARKERS)))
 
 
 def store_exists(store: Store) -> bool:

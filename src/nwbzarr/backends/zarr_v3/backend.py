@@ -30,8 +30,10 @@ from nwbzarr.backends.zarr_v3.manifest import (
     checksum,
     clear_journal,
     commit_state,
+    delete_all,
     manifest_objects,
     manifest_version,
+    manifest_version_async,
     read_manifest,
 )
 from nwbzarr.backends.zarr_v3.reader import read_tree
@@ -55,6 +57,7 @@ from nwbzarr.errors import (
     NWBZarrError,
     ReadOnlyError,
     StorageError,
+    StoreExistsError,
     StoreLockedError,
     StoreNotFoundError,
     UnsafeDataError,
@@ -86,6 +89,9 @@ class ZarrBackend(Backend):
         self._log: ResumeLog | None = None  # a resumable write's record of the objects stored so far
         self._leftovers: dict[str, int] = {}  # a resume: unrecorded objects the interrupted attempt left
         self.grown: dict[str, zarr.Array[Any]] = {}  # the arrays the last write's ``grow`` appended to
+        #: a new write (mode "w-"): refuse, under the lock, a store that is there (StoreExistsError)
+        self.refuse_existing = False
+        self._seen: tuple[str | None] | None = None  # the manifest's version read with the survey (one use)
 
     def _open_root(self) -> zarr.Group:
         if self._root is None:
@@ -175,7 +181,11 @@ class ZarrBackend(Backend):
         existed = True
         try:
             with write_lock(self.store, self.where) as self._held:
-                existed = self._holds_a_store()
+                existed = self._holds_a_store(append)
+                if existed and self.refuse_existing:
+                    raise StoreExistsError(
+                        f"{self.where} already exists (pass overwrite=True / --overwrite to replace it)"
+                    )
                 # a refused resume raises here, before anything is written: the partial copy stays as it is
                 kept = self._begin_resume(plan) if resume and plan is not None and not append else None
                 try:
@@ -193,10 +203,16 @@ class ZarrBackend(Backend):
                 with contextlib.suppress(OSError):
                     Path(self.store.root).rmdir()
             raise
+        finally:
+            self._seen = None  # read under that lock only
 
-    def _holds_a_store(self) -> bool:
-        """Whether the store held a file (complete or not) before this write: its lock aside, anything of it."""
-        keys = ("zarr.json", MANIFEST_KEY, ".zgroup")
+    def _holds_a_store(self, append: bool = False) -> bool:
+        """Whether the store held a file (complete or not) before this write: its lock aside, anything of it.
+
+        A new write reads the manifest's version in the same round (the roots' checks and the manifest
+        asked together: one round trip on object storage, not four): its first state replaces that version.
+        """
+        keys = ("zarr.json", ".zgroup")
 
         async def holds(key: str) -> bool:
             try:
@@ -204,10 +220,16 @@ class ZarrBackend(Backend):
             except OSError:
                 return False
 
-        async def any_of() -> bool:  # asked together: one round trip on object storage, not three
-            return any(await asyncio.gather(*(holds(key) for key in keys)))
+        async def survey() -> tuple[bool, tuple[str | None] | None]:
+            if append:  # the repair of an interrupted append may rewrite the manifest first: read it later
+                return any(await asyncio.gather(*(holds(key) for key in (*keys, MANIFEST_KEY)))), None
+            found, current = await asyncio.gather(
+                asyncio.gather(*(holds(key) for key in keys)), manifest_version_async(self.store)
+            )
+            return any(found) or current is not None, (current,)
 
-        return bool(sync(any_of()))
+        existed, self._seen = sync(survey())
+        return existed
 
     def _undo(self, *, append: bool, existed: bool) -> None:
         """After a failed write (the lock held): remove what this attempt created, and only that.
@@ -248,9 +270,10 @@ class ZarrBackend(Backend):
             existing = set()
             # mark the store unfinished before anything of the old content goes: a writer killed while
             # clearing leaves a store that reads as incomplete, never as the old file with holes in it
-            started = self._put_state("writing", start=True, plan=plan)
             if kept is None:
-                self._clear(keep={MANIFEST_KEY})
+                started = self._started_clearing(plan)
+            else:
+                started = self._put_state("writing", start=True, plan=plan)
             self._log = ResumeLog(self.store) if plan is not None else None
             recorder = ManifestStore(
                 self.store, kept=kept, progress=self._log, fresh=kept is None, defer=True, leftovers=self._leftovers
@@ -264,6 +287,32 @@ class ZarrBackend(Backend):
                 raise InvalidStoreError(f"{self.where}: rows are added to stored arrays only by an append")
             self.grown = self._grow(root, grow, progress)
         self._finish(recorder, started)
+
+    def _started_clearing(self, plan: dict[str, Any] | None) -> dict[str, Any]:
+        """A new write: the manifest marked "writing", then everything else of the store removed.
+
+        On object storage the listing of what to remove goes out with the manifest's put (one round trip
+        for both); nothing is removed before the put succeeded, so a writer killed while clearing still
+        leaves a store that reads as incomplete.
+        """
+        if isinstance(self.store, LocalStore) or not self.store.supports_deletes:
+            started = self._put_state("writing", start=True, plan=plan)
+            self._clear(keep={MANIFEST_KEY})
+            return started
+
+        async def both() -> tuple[dict[str, Any], list[str]]:
+            state = asyncio.to_thread(self._put_state, "writing", start=True, plan=plan)
+            started, keys = await asyncio.gather(state, self._removable(keep={MANIFEST_KEY}))
+            return started, keys
+
+        started, keys = sync(both())
+        sync(delete_all(self.store, keys))
+        self._root = None
+        return started
+
+    async def _removable(self, *, keep: set[str]) -> list[str]:
+        """Every key of the store but ``keep`` and the objects of the lock."""
+        return [key async for key in self.store.list() if key not in keep and not key.startswith(LOCK_PREFIX)]
 
     def _save_notes(self) -> None:
         """An interrupted resumable write: save the last notes if the store still answers (best effort)."""
@@ -387,10 +436,19 @@ class ZarrBackend(Backend):
         objects = {**recorder.objects, "zarr.json": checksum(root)}
         committing = self._put_state("committing", objects=objects, previous=started, root=root)
         prototype = default_buffer_prototype()
-        sync(self.store.set("zarr.json", prototype.buffer.from_bytes(root)))  # readers see the new state now
-        sync(_gathered(clear_journal(self.store), clear_progress(self.store)))  # listed and deleted together
+        # readers see the new state once the root is stored; the journal and the resume notes go in the same
+        # round (from "committing" on, an interrupted commit is rolled forward, which needs neither)
+        root_put = self.store.set("zarr.json", prototype.buffer.from_bytes(root))
+        sync(_gathered(root_put, *self._bookkeeping_cleared(recorder)))
         self._put_state("complete", objects=objects, previous=committing)
         self._root = None
+
+    def _bookkeeping_cleared(self, recorder: ManifestStore) -> list[Coroutine[Any, Any, None]]:
+        """Removing the journal and the resume notes: a new write knows the notes it saved (the store was
+        cleared and it held the lock since) and has no journal, so it lists neither."""
+        if recorder.record.fresh:
+            return [clear_progress(self.store, saved=self._log.saved_keys() if self._log is not None else [])]
+        return [clear_journal(self.store), clear_progress(self.store)]
 
     def _put_state(
         self,
@@ -410,7 +468,10 @@ class ZarrBackend(Backend):
         """
         if self._held is not None:
             self._held.check(self.where)
-        expected = manifest_version(self.store) if start else self._version
+        seen, self._seen = self._seen, None
+        expected = self._version
+        if start:  # the version read under the lock with the survey, if nothing wrote the manifest since
+            expected = seen[0] if seen is not None else manifest_version(self.store)
         manifest, self._version = commit_state(
             self.store, state, expected, self.where, objects=objects, previous=previous, root=root, plan=plan
         )
@@ -437,13 +498,7 @@ class ZarrBackend(Backend):
                 if child.name not in keep and not child.name.startswith(LOCK_PREFIX):
                     shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
         elif self.store.supports_deletes:
-
-            async def _delete_all() -> None:
-                async for key in self.store.list():
-                    if key not in keep and not key.startswith(LOCK_PREFIX):
-                        await self.store.delete(key)
-
-            sync(_delete_all())
+            sync(delete_all(self.store, sync(self._removable(keep=keep))))  # many at once, not one after another
         self._root = None
 
     def discard(self) -> None:

@@ -168,7 +168,7 @@ def delete_if_same(store: Store, key: str, data: bytes) -> bool:
     current = conditional.read_versioned(store, key)
     if current is None or current.data != data:
         return False
-    return conditional.delete_if_version(store, key, current.version)  # If-Match on the ETag on S3
+    return conditional.delete_seen(store, key, current)  # If-Match on the ETag on S3, no second read
 
 
 def _owner(data: bytes | None) -> dict[str, object]:
@@ -322,8 +322,14 @@ def _renew_until(store: Store, held: Held, stop: threading.Event) -> None:
 
 
 def release(store: Store, held: Held) -> bool:
-    """Remove the lock if it is still this writer's; whether it was."""
+    """Remove the lock if it is still this writer's; whether it was.
+
+    The version this writer got when it created or last renewed the lock is the condition: on S3 over
+    s3fs one request (``If-Match``), over obstore a HEAD and a delete; the lock's bytes are not read.
+    """
     with held.guard:
+        if held.version is not None and _local_path(store, held.key) is None:
+            return conditional.delete_if_still(store, held.key, held.version)
         return delete_if_same(store, held.key, held.data)
 
 

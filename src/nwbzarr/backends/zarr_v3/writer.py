@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ from nwbzarr.backends.zarr_v3.manifest import ManifestStore
 from nwbzarr.backends.zarr_v3.parallel import is_dask_array, write_dask_shards
 from nwbzarr.backends.zarr_v3.raw_copy import copy_raw
 from nwbzarr.backends.zarr_v3.resume import reusable
+from nwbzarr.backends.zarr_v3.shard_format import ShardLayout
 from nwbzarr.backends.zarr_v3.shards import region_writer
 from nwbzarr.core.dtypes import Compound, DataType, ObjectRef, Text, is_numeric
 from nwbzarr.core.progress import Callback
@@ -88,10 +90,22 @@ class TreeWriter:
         self.existing = existing
         self.progress = progress
         self.budget = budget if budget is not None else blocks.DEFAULT_BUDGET  # read now: settable
+        #: the shard writer of the last array filled, whose uploads may still be in flight (see ``write``)
+        self._in_flight = contextlib.ExitStack()
 
     def write(self, tree: Group) -> None:
-        self._attrs_of_group(self.root, tree, "/")
-        self._members(self.root, tree, "/")
+        """Write every node; return once every object is stored.
+
+        The shards of an array still uploading when its last one was encoded are waited for only when the
+        next sharded array starts, or at the end: the rest of the tree (metadata, small arrays) is written
+        while they go, instead of after them (on object storage, the tail of a movie's upload). The memory
+        bound is that of one array's shards in flight, as before.
+        """
+        try:
+            self._attrs_of_group(self.root, tree, "/")
+            self._members(self.root, tree, "/")
+        finally:
+            self._in_flight.close()  # waits for the last uploads (and raises the first failure)
 
     def _attrs_of_group(self, zgroup: zarr.Group, group: Group, path: str) -> None:
         attrs = encode_attrs(group.attrs, nonfinite=self.nonfinite)
@@ -211,19 +225,36 @@ class TreeWriter:
         if copy_raw(arr, ds.data, self.progress, self.budget):  # source chunks encoded as ours: bytes copied as-is
             return
         block = block_shape(ds.shape, tuple(unit), itemsize, self.budget)
-        with region_writer(arr) as put:
-            # only what the source stores: the rest stays the fill value (sparse arrays copy fast)
-            for region in stored_regions(ds.data, ds.shape, block, tuple(unit)):
-                if reusable(arr, region):  # its shards are kept from an interrupted attempt (convert --resume)
-                    if is_numeric(ds.dtype):
-                        self.progress.advance(math.prod(s.stop - s.start for s in region) * itemsize)
-                    continue
-                values = read_region(ds.data, region)
-                stored = to_storage(ds.dtype, values, zdtype)
-                put(region, stored)
+        if ShardLayout.of(arr) is None:  # zarr writes it, chunk by chunk: nothing left in flight
+            with region_writer(arr) as put:
+                self._fill_regions(arr, ds, zdtype, block, tuple(unit), itemsize, put)
+            return
+        self._in_flight.close()  # the previous array's last shards are stored before this one's start
+        put = self._in_flight.enter_context(region_writer(arr))  # left open: see ``write``
+        self._fill_regions(arr, ds, zdtype, block, tuple(unit), itemsize, put)
+
+    def _fill_regions(
+        self,
+        arr: zarr.Array[Any],
+        ds: Dataset,
+        zdtype: Any,
+        block: tuple[int, ...],
+        unit: tuple[int, ...],
+        itemsize: int,
+        put: PutRegion,
+    ) -> None:
+        # only what the source stores: the rest stays the fill value (sparse arrays copy fast)
+        for region in stored_regions(ds.data, ds.shape, block, unit):
+            if reusable(arr, region):  # its shards are kept from an interrupted attempt (convert --resume)
                 if is_numeric(ds.dtype):
-                    self.progress.advance(values.nbytes)
-                del values, stored  # one block in memory at a time, not two while the next is read
+                    self.progress.advance(math.prod(s.stop - s.start for s in region) * itemsize)
+                continue
+            values = read_region(ds.data, region)
+            stored = to_storage(ds.dtype, values, zdtype)
+            put(region, stored)
+            if is_numeric(ds.dtype):
+                self.progress.advance(values.nbytes)
+            del values, stored  # one block in memory at a time, not two while the next is read
 
     def _write_dask(self, arr: zarr.Array[Any], data: Any) -> bool:
         """Shards written by Dask tasks (on a cluster, by its workers); False if the array is not sharded."""
