@@ -115,16 +115,17 @@ def resumed_note(backend: ZarrBackend, explain: Callable[[str], None] | None) ->
     if explain is None or backend.resumed is None:
         return
     recorded, kept, nbytes = backend.resumed
-    found, found_bytes, parts, part_bytes = [*backend.read_back, 0, 0, 0, 0][:4]
+    found = backend.read_back
     unnoted = (
-        f", and {found} stored as it was killed but not recorded ({found_bytes / 1e6:.1f} MB, read back and equal)"
-        if found
+        f", and {found.objects} stored as it was killed but not recorded ({found.object_bytes / 1e6:.1f} MB, read "
+        "back and equal)"
+        if found.objects
         else ""
     )
     continued = (
-        f", and {parts} parts of uploads it cut off ({part_bytes / 1e6:.1f} MB, their MD5s equal to the bytes "
-        "encoded again)"
-        if parts
+        f", and {found.parts} parts of uploads it cut off ({found.part_bytes / 1e6:.1f} MB, their MD5s equal to "
+        "the bytes encoded again)"
+        if found.parts
         else ""
     )
     explain(

@@ -39,10 +39,8 @@ __all__ = [
     "ConditionalWritesWarning",
     "Versioned",
     "create_only",
-    "delete_if_still",
     "delete_if_version",
     "delete_seen",
-    "deletes_by_version",
     "is_atomic",
     "probe",
     "read_versioned",
@@ -281,18 +279,6 @@ async def version_async(store: Store, key: str) -> str | None:
     return None if current is None else current.version
 
 
-def delete_if_still(store: Store, key: str, version: str) -> bool:
-    """Remove ``key`` if it still has ``version``, without reading its bytes: one request where the store
-    conditions deletes (s3fs: ``If-Match``), a HEAD and a delete on obstore (check-then-delete, as
-    :func:`delete_seen`), a read and a delete elsewhere."""
-    if isinstance(store, MemoryStore) or deletes_by_version(store):
-        return delete_if_version(store, key, version)
-    if sync(version_async(store, key)) != version:
-        return False
-    sync(store.delete(key))
-    return True
-
-
 def read_versioned(store: Store, key: str) -> Versioned | None:
     """The object's bytes and version, or None if it is absent."""
     return sync(read_versioned_async(store, key))
@@ -381,7 +367,7 @@ def replace_if_version(store: Store, key: str, data: bytes, version: str | None)
     return _digest(data)
 
 
-def deletes_by_version(store: Store) -> bool:
+def _deletes_by_version(store: Store) -> bool:
     """Whether :func:`delete_if_version` is one atomic request on ``store`` (S3 over s3fs honouring If-Match)."""
     return _s3(store) is not None and is_atomic(store)
 
@@ -393,7 +379,7 @@ def delete_seen(store: Store, key: str, seen: Versioned) -> bool:
     which has no conditional delete, and plain stores) the read that gave ``seen`` was the check, so the
     object is deleted without reading it a second time: one request instead of two.
     """
-    if isinstance(store, MemoryStore) or deletes_by_version(store):
+    if isinstance(store, MemoryStore) or _deletes_by_version(store):
         return delete_if_version(store, key, seen.version)
     path = _local(store, key)
     if path is not None:
@@ -405,7 +391,10 @@ def delete_seen(store: Store, key: str, seen: Versioned) -> bool:
 
 
 def delete_if_version(store: Store, key: str, version: str) -> bool:
-    """Remove ``key`` only if it still has ``version``; whether this call removed it."""
+    """Remove ``key`` only if it still has ``version``; whether this call removed it.
+
+    One request where the store conditions deletes (s3fs: ``If-Match``); a HEAD and a delete on obstore; a
+    read and a delete elsewhere. The object's bytes are never downloaded on S3."""
     if isinstance(store, MemoryStore):
         with _memory_lock:
             buffer = store._store_dict.get(key)
@@ -413,11 +402,11 @@ def delete_if_version(store: Store, key: str, version: str) -> bool:
                 return False
             del store._store_dict[key]
             return True
-    if is_atomic(store) and _s3(store) is not None:
+    if _deletes_by_version(store):
         assert isinstance(store, FsspecStore)
         return sync(_s3_delete(store, key, version))
-    current = read_versioned(store, key)
-    if current is None or current.version != version:
+    # check-then-delete (obstore has no conditional delete): the version by a HEAD where there is one
+    if sync(version_async(store, key)) != version:
         return False
     sync(store.delete(key))
     return True

@@ -13,6 +13,7 @@ passes through. ``storage_options`` only make sense for URLs, except nwbzarr's o
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import os
 from pathlib import Path
@@ -119,8 +120,6 @@ _ROOT_MARKERS = ("zarr.json", ".zgroup", "nwbzarr.json", "nwbzarr.lock")
 
 
 async def _has_root(store: Store) -> bool:
-    import asyncio
-
     # asked together: one round trip on object storage, not four
     return any(await asyncio.gather(*(store.exists(key) for key in _ROOT_MARKERS)))
 

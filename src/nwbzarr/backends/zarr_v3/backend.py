@@ -24,6 +24,7 @@ from nwbzarr.backends.zarr_v3.manifest import (
     MANIFEST_KEY,
     CheckedStore,
     ManifestStore,
+    ReadBack,
     RootCapture,
     State,
     check_complete,
@@ -85,7 +86,7 @@ class ZarrBackend(Backend):
         #: after a resumed write: (objects recorded by the earlier attempts, objects kept, bytes kept)
         self.resumed: tuple[int, int, int] | None = None
         #: after a resumed write: [objects, bytes] found stored but never noted, read back and kept
-        self.read_back: list[int] = [0, 0]
+        self.read_back = ReadBack()  # a resume: what it found stored and kept (see ManifestStore)
         self._log: ResumeLog | None = None  # a resumable write's record of the objects stored so far
         self._leftovers: dict[str, int] = {}  # a resume: unrecorded objects the interrupted attempt left
         self.grown: dict[str, zarr.Array[Any]] = {}  # the arrays the last write's ``grow`` appended to

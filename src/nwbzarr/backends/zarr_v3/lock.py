@@ -329,7 +329,7 @@ def release(store: Store, held: Held) -> bool:
     """
     with held.guard:
         if held.version is not None and _local_path(store, held.key) is None:
-            return conditional.delete_if_still(store, held.key, held.version)
+            return conditional.delete_if_version(store, held.key, held.version)
         return delete_if_same(store, held.key, held.data)
 
 

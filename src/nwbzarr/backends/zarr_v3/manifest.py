@@ -48,6 +48,7 @@ __all__ = [
     "CheckedStore",
     "ManifestStore",
     "check_complete",
+    "ReadBack",
     "RootCapture",
     "State",
     "checksum",
@@ -135,6 +136,16 @@ def _lost(key: str, action: str) -> IncompleteStoreError:
 
 
 @dataclass
+class ReadBack:
+    """What a resumed write found stored and kept instead of sending it again."""
+
+    objects: int = 0  # stored as the attempt was killed but in no note: read back, equal, kept
+    object_bytes: int = 0
+    parts: int = 0  # parts of the multipart uploads it cut off, continued (:mod:`nwbzarr.storage.multipart`)
+    part_bytes: int = 0
+
+
+@dataclass
 class _Record:
     """Shared by every copy zarr makes of a ManifestStore."""
 
@@ -145,9 +156,7 @@ class _Record:
     kept: dict[str, Entry] = field(default_factory=dict)  # a resumed write: objects already in the store
     #: a resumed write: sizes of objects in the store that no note records (stored as the attempt was killed)
     leftovers: dict[str, int] = field(default_factory=dict)
-    #: a resumed write: what it found stored and kept instead of sending: [objects, bytes] of leftovers read
-    #: back, [parts, bytes] of multipart uploads continued (:mod:`nwbzarr.storage.multipart`)
-    read_back: list[int] = field(default_factory=lambda: [0, 0, 0, 0])
+    read_back: ReadBack = field(default_factory=ReadBack)  # a resumed write: what it kept, not sent
     #: where shards of two parts or more go as multipart uploads (None: not looked up yet; False: nowhere)
     multipart: MultipartTarget | Literal[False] | None = None
     #: a write that is not fresh: the uploads in progress under the store, by key (listed once, in the background)
@@ -295,8 +304,8 @@ class ManifestStore(WrapperStore[Store]):
             return
         candidates = (await self.record.uploads).pop(key, []) if self.record.uploads is not None else []
         reused = await target.put(key, data, candidates)
-        self.record.read_back[2] += reused.parts
-        self.record.read_back[3] += reused.nbytes
+        self.record.read_back.parts += reused.parts
+        self.record.read_back.part_bytes += reused.nbytes
 
     async def _stored_already(self, key: str, entry: Entry) -> bool:
         """A resumed write: whether ``key`` is a leftover of the interrupted attempt holding these very bytes.
@@ -310,8 +319,8 @@ class ManifestStore(WrapperStore[Store]):
         value = await self._store.get(key, prototype=default_buffer_prototype())
         same = value is not None and len(value) == entry[0] and zlib.crc32(value.as_numpy_array()) == entry[1]
         if same:
-            self.record.read_back[0] += 1
-            self.record.read_back[1] += entry[0]
+            self.record.read_back.objects += 1
+            self.record.read_back.object_bytes += entry[0]
         return same
 
     async def flush(self) -> None:
