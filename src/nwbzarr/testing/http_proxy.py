@@ -100,9 +100,17 @@ class CountingProxy:
                     proxy.ranges.append(self.headers.get("Range") or "")
                     proxy._active += 1
                     proxy.max_in_flight = max(proxy.max_in_flight, proxy._active)
+                self._counted = True
                 try:
                     self._relay()
                 finally:
+                    self._answered()
+
+            def _answered(self) -> None:
+                """The request leaves the in-flight count as its answer goes out, not after: a client sends its
+                next request once it has the answer, which would otherwise still count (a bound of 4 seen as 5)."""
+                if self._counted:
+                    self._counted = False
                     with proxy._lock:
                         proxy._active -= 1
 
@@ -123,6 +131,7 @@ class CountingProxy:
                     status, payload = canned
                     self.send_response(status)
                     self.send_header("Content-Length", str(len(payload)))
+                    self._answered()
                     self.end_headers()
                     if self.command != "HEAD":  # a body after a HEAD answer would corrupt the connection
                         self.wfile.write(payload)
@@ -139,6 +148,7 @@ class CountingProxy:
                 # a HEAD answer has no body but announces the object's size: pass the upstream length on
                 announced = response.getheader("Content-Length") if self.command == "HEAD" else None
                 self.send_header("Content-Length", announced or str(len(payload)))
+                self._answered()
                 self.end_headers()
                 with proxy._lock:  # counted before the client can have it: a count read after the answer includes it
                     proxy.bytes_out += len(payload)
