@@ -190,6 +190,8 @@ def _serve(pipe: Any, latency: float, stock_moto: bool, port: int = 0, reuse_por
     from nwbzarr.testing.http_proxy import CountingProxy
     from nwbzarr.testing.s3server import S3TestServer
 
+    if not stock_moto:  # objects in memory, not spooled to temporary files past 5 MiB (what S3 costs a client: nothing)
+        os.environ["MOTO_S3_DEFAULT_KEY_BUFFER_SIZE"] = str(1 << 30)
     with (
         S3TestServer() as server,
         CountingProxy(server.host, server.port, latency=latency, port=port, reuse_port=reuse_port) as proxy,

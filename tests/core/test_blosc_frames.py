@@ -25,6 +25,15 @@ def test_a_whole_frame_may_be_decoded() -> None:
     assert blosc_frame_problem(_FRAME + b"\0" * 8) is None  # bytes after the frame are not read
 
 
+@given(st.integers(min_value=0, max_value=2 * 3 * 64 * 64 * 2))
+def test_a_frame_decoding_to_another_size_is_refused_for_a_buffer_of_the_chunk(size: int) -> None:
+    """A decode straight into a buffer: c-blosc would fill only the bytes the header declares."""
+    problem = blosc_frame_problem(_FRAME, decoded_size=size)
+    assert (problem is None) == (size == 3 * 64 * 64 * 2)
+    if problem is not None:
+        assert f"decodes to {3 * 64 * 64 * 2} bytes, not the chunk's {size}" in problem
+
+
 @given(st.integers(min_value=0, max_value=len(_FRAME) - 1))
 def test_every_truncation_is_refused(length: int) -> None:
     problem = blosc_frame_problem(_FRAME[:length])

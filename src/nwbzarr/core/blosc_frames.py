@@ -15,13 +15,19 @@ __all__ = ["HEADER_SIZE", "blosc_frame_problem"]
 HEADER_SIZE = 16
 
 
-def blosc_frame_problem(data: bytes | bytearray | memoryview) -> str | None:
-    """Why ``data`` cannot be a whole Blosc frame (shorter than its header, or than the size it declares),
-    or None when it may be decoded."""
+def blosc_frame_problem(data: bytes | bytearray | memoryview, *, decoded_size: int | None = None) -> str | None:
+    """Why ``data`` cannot be a whole Blosc frame (shorter than its header, or than the size it declares;
+    or, given ``decoded_size``, decoding to another number of bytes), or None when it may be decoded.
+
+    ``decoded_size`` guards a decode straight into a preallocated buffer: c-blosc fills only the bytes
+    the header declares, so a frame declaring fewer would leave the rest of the buffer as it was.
+    """
     view = memoryview(data).cast("B")
     if len(view) < HEADER_SIZE:
         return f"a Blosc chunk of {len(view)} bytes is shorter than its {HEADER_SIZE}-byte header"
     declared = int.from_bytes(view[12:16], "little")
     if declared > len(view):
         return f"a Blosc chunk declares {declared} bytes but holds {len(view)} (cut short)"
+    if decoded_size is not None and (size := int.from_bytes(view[4:8], "little")) != decoded_size:
+        return f"a Blosc chunk decodes to {size} bytes, not the chunk's {decoded_size}"
     return None

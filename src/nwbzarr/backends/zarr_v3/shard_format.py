@@ -19,9 +19,10 @@ import google_crc32c
 import numcodecs
 import numpy as np
 import zarr
+from numcodecs import blosc
 from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, ZstdCodec
 
-from nwbzarr.core.blosc_frames import blosc_frame_problem
+from nwbzarr.core.blosc_frames import HEADER_SIZE, blosc_frame_problem
 from nwbzarr.errors import InvalidStoreError
 
 __all__ = ["EMPTY", "Region", "ShardLayout", "checked", "with_crc32c"]
@@ -38,10 +39,12 @@ def with_crc32c(data: bytes) -> bytes:
     return data + checksum.to_bytes(4, "little")
 
 
-def checked(data: bytes, where: str) -> bytes:
-    """``data`` without its trailing CRC-32C, which must match."""
+def checked(data: bytes | memoryview, where: str) -> bytes | memoryview:
+    """``data`` without its trailing CRC-32C, which must match (a view stays a view: no copy is kept)."""
     body = data[:-4]
-    if len(data) < 4 or google_crc32c.value(body) != int.from_bytes(data[-4:], "little"):
+    # google_crc32c takes bytes only: a view's chunk is copied for the sum (a microsecond), not kept
+    summed = body if isinstance(body, bytes) else bytes(body)
+    if len(data) < 4 or google_crc32c.value(summed) != int.from_bytes(data[-4:], "little"):
         raise InvalidStoreError(f"{where}: a chunk's checksum does not match its bytes (the data changed)")
     return body
 
@@ -126,16 +129,63 @@ class ShardLayout:
         data = bytes(self.compressor.encode(chunk)) if self.compressor is not None else chunk.tobytes()
         return with_crc32c(data) if self.crc else data
 
-    def decode(self, data: bytes, where: str) -> np.ndarray:
+    def decode(self, data: bytes | memoryview, where: str) -> np.ndarray:
         """One inner chunk's values from its stored bytes (checksum checked, size checked)."""
+        out = np.empty(self.inner, dtype=self.dtype)
+        self.decode_into(data, out, where)
+        return out
+
+    def decode_into(self, data: bytes | memoryview, out: np.ndarray, where: str) -> None:
+        """Decode one inner chunk's stored bytes into ``out`` (C-contiguous, the inner shape and dtype),
+        checksum and size checked first.
+
+        Blosc writes straight into ``out``: no buffer allocated, no copy, and only c-blosc's call between
+        two holds of the interpreter lock, which is what lets a whole shard decode on every core.
+        """
         body = checked(data, where) if self.crc else data
-        if isinstance(self.compressor, numcodecs.Blosc) and (problem := blosc_frame_problem(body)) is not None:
-            raise InvalidStoreError(f"{where}: {problem}")
+        if isinstance(self.compressor, numcodecs.Blosc):
+            if (problem := blosc_frame_problem(body, decoded_size=out.nbytes)) is not None:
+                raise InvalidStoreError(f"{where}: {problem}")
+            blosc.decompress(body, out)
+            return
         decoded = self.compressor.decode(body) if self.compressor is not None else body
         flat = np.frombuffer(decoded, dtype=self.dtype)
-        if flat.size != math.prod(self.inner):
-            raise InvalidStoreError(f"{where}: a chunk decodes to {flat.size} values, not {math.prod(self.inner)}")
-        return flat.reshape(self.inner)
+        if flat.size != out.size:
+            raise InvalidStoreError(f"{where}: a chunk decodes to {flat.size} values, not {out.size}")
+        out[...] = flat.reshape(out.shape)
+
+    def decode_many(self, raw: memoryview, entries: np.ndarray, data_end: int, block: np.ndarray, where: str) -> bool:
+        """Decode the Blosc chunks that ``entries`` (``(offset, nbytes)`` rows of a shard's index) point at in
+        ``raw`` into ``block[i]``, each chunk's checks done for all of them at once; ``False`` (nothing
+        decoded) when the codec is not Blosc or a check fails, for :meth:`decode_into` to say which and why.
+
+        A whole shard is thousands of chunks: per-chunk header parsing in Python cost as much as c-blosc's
+        own work, and it holds the interpreter lock that the decoding threads share.
+        """
+        if not isinstance(self.compressor, numcodecs.Blosc) or len(entries) != len(block):
+            return False
+        offsets, sizes = entries[:, 0], entries[:, 1]
+        empty = (offsets == EMPTY) & (sizes == EMPTY)
+        stored = np.flatnonzero(~empty)
+        start, size = offsets[stored].astype(np.int64), sizes[stored].astype(np.int64)
+        trailer = 4 if self.crc else 0
+        body = size - trailer
+        if ((offsets[stored] > data_end) | (sizes[stored] > data_end) | (start + size > data_end)).any():
+            return False
+        if (body < HEADER_SIZE).any():
+            return False
+        buffer = np.frombuffer(raw, dtype=np.uint8)
+        headers = buffer[start[:, None] + np.arange(HEADER_SIZE)].view("<u4")  # (chunks, 4) uint32 words
+        if ((headers[:, 1] != block[0].nbytes) | (headers[:, 3] > body)).any():
+            return False
+        sums = buffer[(start + body)[:, None] + np.arange(4)].view("<u4")[:, 0].tolist() if self.crc else None
+        block[empty] = self.fill
+        for n, (i, first, length) in enumerate(zip(stored.tolist(), start.tolist(), body.tolist(), strict=True)):
+            data = raw[first : first + length]
+            if sums is not None and google_crc32c.value(bytes(data)) != sums[n]:
+                raise InvalidStoreError(f"{where}: a chunk's checksum does not match its bytes (the data changed)")
+            blosc.decompress(data, block[i])
+        return True
 
     def key(self, coords: tuple[int, ...]) -> str:
         """The store key of the shard at grid position ``coords``."""

@@ -108,17 +108,17 @@ class ShardReader:
         loop = asyncio.get_running_loop()
         store = layout.array.store_path.store
 
-        async def get(key: str, request: ByteRequest | None = None) -> bytes | None:
+        async def get(key: str, request: ByteRequest | None = None) -> memoryview | None:
             async with limit:
                 buffer = await store.get(key, prototype=default_buffer_prototype(), byte_range=request)
-            return None if buffer is None else buffer.to_bytes()
+            return None if buffer is None else memoryview(buffer.as_numpy_array())  # a view: a shard is not copied
 
-        async def decode_into(key: str, pieces: list[tuple[_Piece, bytes | None]]) -> None:
+        async def decode_into(key: str, pieces: list[tuple[_Piece, memoryview | None]]) -> None:
             batch = max(1, math.ceil(len(pieces) / (2 * workers)))  # every core busy, few jobs
             jobs = [pieces[i : i + batch] for i in range(0, len(pieces), batch)]
             await asyncio.gather(*(loop.run_in_executor(pool, self._place, key, job, out) for job in jobs))
 
-        async def whole_shard(key: str, raw: bytes, index: np.ndarray, data_end: int, part: Region) -> None:
+        async def whole_shard(key: str, raw: memoryview, index: np.ndarray, data_end: int, part: Region) -> None:
             """A whole shard: its first axis cut into one job a core, each decoding its chunks into one
             buffer and copying it into ``out`` at once (no per-chunk placement)."""
             rows = layout.grid[0]
@@ -166,14 +166,15 @@ class ShardReader:
         async def chunks(key: str, pieces: list[_Piece], index: np.ndarray) -> None:
             """The pieces' chunks of one shard, by ``index``: ranged reads sent together, merged across small gaps."""
             stored = [p for p in pieces if not _empty(index[p.chunk])]
-            missing: list[tuple[_Piece, bytes | None]] = [(p, None) for p in pieces if _empty(index[p.chunk])]
+            missing: list[tuple[_Piece, memoryview | None]] = [(p, None) for p in pieces if _empty(index[p.chunk])]
             ranges = _merge([(int(index[p.chunk][0]), int(index[p.chunk][1]), p) for p in stored])
 
             async def fetch(start: int, stop: int, members: list[tuple[int, int, _Piece]]) -> None:
                 data = await get(key, RangeByteRequest(start, stop))
                 if data is None or len(data) != stop - start:
                     raise InvalidStoreError(f"{self.where}: shard {key} indexes bytes it does not hold")
-                await decode_into(key, [(p, data[o - start : o - start + n]) for o, n, p in members])
+                view = memoryview(data)
+                await decode_into(key, [(p, view[o - start : o - start + n]) for o, n, p in members])
 
             # all finish before an error is raised, so none writes into ``out`` after a retry with a fresh index
             jobs = [fetch(*r) for r in ranges] + ([decode_into(key, missing)] if missing else [])
@@ -183,7 +184,7 @@ class ShardReader:
 
         await asyncio.gather(*(shard(coords, part) for coords, part in self.layout.shards_touching(region)))
 
-    def _index(self, tail: bytes, coords: tuple[int, ...], key: str) -> np.ndarray:
+    def _index(self, tail: memoryview | bytes, coords: tuple[int, ...], key: str) -> np.ndarray:
         """The index of shard ``coords`` from its stored bytes (CRC-32C checked), remembered for later reads."""
         if len(tail) != self.layout.index_size:
             raise InvalidStoreError(f"{self.where}: shard {key} is shorter than its index")
@@ -214,11 +215,14 @@ class ShardReader:
         with self._indexes_lock:
             self._indexes.pop(coords, None)
 
-    def _stored(self, raw: bytes, entry: np.ndarray, data_end: int, key: str) -> bytes | None:
+    def _stored(self, raw: memoryview, entry: np.ndarray, data_end: int, key: str) -> memoryview | None:
         """A chunk's bytes in a whole shard (``None`` if not stored), checked against the shard's length."""
-        if _empty(entry):
+        return self._span(raw, int(entry[0]), int(entry[1]), data_end, key)
+
+    def _span(self, raw: memoryview, offset: int, nbytes: int, data_end: int, key: str) -> memoryview | None:
+        """``raw[offset:offset + nbytes]`` as a view (``None`` for the entry of a chunk not stored)."""
+        if offset == EMPTY and nbytes == EMPTY:
             return None
-        offset, nbytes = int(entry[0]), int(entry[1])
         if offset + nbytes > data_end:
             raise InvalidStoreError(f"{self.where}: shard {key} indexes bytes it does not hold")
         return raw[offset : offset + nbytes]
@@ -241,7 +245,7 @@ class ShardReader:
     def _place_rows(
         self,
         key: str,
-        raw: bytes,
+        raw: memoryview,
         index: np.ndarray,
         data_end: int,
         rows: tuple[int, int],
@@ -255,21 +259,29 @@ class ShardReader:
         grid, inner = layout.grid, layout.inner
         block = np.empty(((stop - first) * math.prod(grid[1:]), *inner), dtype=layout.dtype)
         where = f"{self.where} (shard {key})"
-        for i, entry in enumerate(index[first:stop].reshape(-1, 2)):
-            data = self._stored(raw, entry, data_end, key)
-            if data is None:
-                block[i] = layout.fill
-            else:
-                block[i] = layout.decode(data, where)
+        entries = index[first:stop].reshape(-1, 2)
+        # each chunk decoded straight into its place in ``block``, from a view of the shard: no copies;
+        # chunk by chunk (and its error said) only where the checks of all at once refuse
+        if not layout.decode_many(raw, entries, data_end, block, where):
+            for i, (offset, nbytes) in enumerate(entries.tolist()):
+                data = self._span(raw, offset, nbytes, data_end, key)
+                if data is None:
+                    block[i] = layout.fill
+                else:
+                    layout.decode_into(data, block[i], where)
         ndim = len(inner)
-        shaped = block.reshape(stop - first, *grid[1:], *inner)
+        counts = (stop - first, *grid[1:])
+        shaped = block.reshape(*counts, *inner)
         order = [axis for k in range(ndim) for axis in (k, ndim + k)]
-        slab = (slice(target[0].start + first * inner[0], target[0].start + stop * inner[0]), *target[1:])
-        out[slab] = shaped.transpose(order).reshape(
-            (stop - first) * inner[0], *(g * c for g, c in zip(grid[1:], inner[1:], strict=True))
-        )
+        slab = out[(slice(target[0].start + first * inner[0], target[0].start + stop * inner[0]), *target[1:])]
+        # the output's slab seen as (count, inner) pairs per axis: one strided copy, no contiguous temporary
+        split = slab.reshape([n for pair in zip(counts, inner, strict=True) for n in pair])
+        if np.may_share_memory(split, slab):
+            split[...] = shaped.transpose(order)
+        else:  # the slab cannot be viewed so (not contiguous within its rows): through a temporary
+            slab[...] = shaped.transpose(order).reshape(slab.shape)
 
-    def _place(self, key: str, pieces: list[tuple[_Piece, bytes | None]], out: np.ndarray) -> None:
+    def _place(self, key: str, pieces: list[tuple[_Piece, memoryview | None]], out: np.ndarray) -> None:
         """Decode chunks (a thread-pool job) and copy the values each piece wants into ``out``."""
         layout = self.layout
         for piece, data in pieces:
