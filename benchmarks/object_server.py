@@ -1,8 +1,10 @@
-"""A read-only S3 endpoint on loopback that serves a local directory as a bucket, fast enough not to be
-the bottleneck of a remote-read benchmark.
+"""An S3 endpoint on loopback that serves a local directory as a bucket, fast enough not to be the
+bottleneck of a benchmark: read-only by default, and with ``writable=True`` (``--writable``) the writes
+of :mod:`object_writes` too (PUT, DELETE, multipart, conditional headers).
 
     .venv/bin/python benchmarks/object_server.py --self-test     # obstore, s3fs and zarr read through it
     .venv/bin/python benchmarks/object_server.py --self-test --compare-moto   # + moto behind the proxy
+    .venv/bin/python benchmarks/object_server.py --self-test --writable       # its writes, and conversions
 
 moto parses every request in Python through Werkzeug and the benchmark proxy forwards it in Python
 again: about 300 requests a second on two cores, so a read of 175 ranges measured the server. This
@@ -14,7 +16,7 @@ requests and response-body bytes by method and logs (method, path, Range) for th
 S3 it speaks: GET (``Range``: 206 + ``Content-Range``, 416 beyond the end; suffix and open ranges),
 HEAD, ``ETag``/``Last-Modified``/``Content-Length``, 404 ``NoSuchKey`` XML, ListObjectsV2 (and v1) with
 prefix, delimiter, max-keys and continuation. Authorization headers are accepted and ignored. Writes
-answer 405: a benchmark that writes (a conversion) uses moto.
+answer 405 unless the server is writable.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ import argparse
 import asyncio
 import contextlib
 import email.utils
-import hashlib
 import os
+import shutil
 import socket
 import sys
 import threading
@@ -35,12 +37,15 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
+from object_writes import Writes, error, etag_of
+
 __all__ = ["CountingWorkers", "DirectoryServer"]
 
 #: connections the kernel queues per worker before accepting (a read's burst of 256 new connections)
 BACKLOG = 4096
-_REASONS = {200: "OK", 206: "Partial Content", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
-_REASONS |= {416: "Range Not Satisfiable", 500: "Internal Server Error"}
+_REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Request", 404: "Not Found"}
+_REASONS |= {405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed", 416: "Range Not Satisfiable"}
+_REASONS |= {500: "Internal Server Error", 501: "Not Implemented"}
 
 
 class CountingWorkers:
@@ -77,9 +82,13 @@ class DirectoryServer(CountingWorkers):
     Starts its worker processes in ``__enter__`` and stops every one in ``__exit__``.
     """
 
-    def __init__(self, root: Path, *, bucket: str = "bench", latency: float = 0.02, processes: int = 2) -> None:
+    def __init__(
+        self, root: Path, *, bucket: str = "bench", latency: float = 0.02, processes: int = 2, writable: bool = False
+    ) -> None:
         self.root = Path(root).resolve()
         self.bucket, self.latency, self.processes = bucket, latency, max(1, processes)
+        self.writable = writable
+        self.staging: Path | None = None  # bodies and parts of writes, on the root's file system
         self.url = ""
         self.options: dict[str, Any] = {}
         self._children: list[tuple[Any, Any]] = []
@@ -90,6 +99,10 @@ class DirectoryServer(CountingWorkers):
 
         # the port is chosen here and held (bound, never listening, so it is given no connections) while
         # every worker binds and listens on it too
+        if self.writable:
+            import tempfile
+
+            self.staging = Path(tempfile.mkdtemp(prefix=f".{self.root.name}-writes-", dir=self.root.parent))
         reserved = _reuse_port_socket(0)
         self._reserved = reserved
         port = reserved.getsockname()[1]
@@ -97,7 +110,8 @@ class DirectoryServer(CountingWorkers):
         try:
             for _ in range(self.processes):
                 pipe, child = context.Pipe()
-                args = (child, str(self.root), self.bucket, self.latency, port)
+                staging = str(self.staging) if self.staging is not None else None
+                args = (child, str(self.root), self.bucket, self.latency, port, staging)
                 process = context.Process(target=_worker, args=args, daemon=True)
                 process.start()
                 self._children.append((pipe, process))
@@ -124,6 +138,9 @@ class DirectoryServer(CountingWorkers):
         if self._reserved is not None:
             self._reserved.close()
             self._reserved = None
+        if self.staging is not None:
+            shutil.rmtree(self.staging, ignore_errors=True)
+            self.staging = None
 
 
 def _reuse_port_socket(port: int) -> socket.socket:
@@ -151,7 +168,7 @@ class _Stats:
             self.entries.append((method, path, rng))
 
 
-def _worker(pipe: Any, root: str, bucket: str, latency: float, port: int) -> None:
+def _worker(pipe: Any, root: str, bucket: str, latency: float, port: int, staging: str | None = None) -> None:
     loop: asyncio.AbstractEventLoop | None = None
     if os.environ.get("NWBZARR_BENCH_UVLOOP", "1") != "0":  # measured: ~6,000 requests/s against ~5,000
         try:
@@ -162,7 +179,8 @@ def _worker(pipe: Any, root: str, bucket: str, latency: float, port: int) -> Non
             pass
     loop = loop or asyncio.new_event_loop()
     stats = _Stats()
-    handler = _Handler(Path(root), bucket, latency, stats)
+    writes = Writes(Path(root), Path(staging), bucket) if staging is not None else None
+    handler = _Handler(Path(root), bucket, latency, stats, writes)
     sock = _reuse_port_socket(port)
     sock.listen(BACKLOG)
     server = loop.run_until_complete(asyncio.start_server(handler.serve, sock=sock, backlog=BACKLOG))
@@ -208,8 +226,9 @@ async def _settle(tasks: set[asyncio.Task[Any]]) -> None:
 class _Handler:
     """One worker's HTTP/1.1 keep-alive connections and the S3 requests on them."""
 
-    def __init__(self, root: Path, bucket: str, latency: float, stats: _Stats) -> None:
+    def __init__(self, root: Path, bucket: str, latency: float, stats: _Stats, writes: Writes | None = None) -> None:
         self.root, self.bucket, self.latency, self.stats = root, bucket, latency, stats
+        self.writes = writes
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
@@ -227,12 +246,25 @@ class _Handler:
                         headers[name.strip().lower()] = value.strip()
                 length = int(headers.get("content-length", "0") or 0)
                 waits = headers.get("expect", "").lower() == "100-continue"  # sends no body before an answer
-                if length and not waits:
+                received = b""
+                if self.writes is not None and method in ("PUT", "POST"):
+                    if waits:
+                        writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                        await writer.drain()
+                        waits = False
+                    if headers.get("transfer-encoding", "").lower() == "chunked":
+                        received = await _chunked(reader)
+                    elif length:
+                        received = await reader.readexactly(length)
+                elif length and not waits:
                     await reader.readexactly(length)  # a write's body, refused below
                 if self.latency > 0:
                     await asyncio.sleep(self.latency)
                 rng = headers.get("range", "")
-                status, extra, body = self.answer(method, target, rng)
+                try:
+                    status, extra, body = self.answer(method, target, rng, headers, received)
+                except OSError as exc:  # answered, so a client sees the failure instead of a closed connection
+                    status, extra, body = _error(500, "InternalError", f"{type(exc).__name__}: {exc}", target)
                 send_body = method != "HEAD"
                 self.stats.add(method, target, rng, len(body) if send_body else 0)
                 out = [f"HTTP/1.1 {status} {_REASONS.get(status, 'OK')}"]
@@ -251,14 +283,18 @@ class _Handler:
         finally:
             writer.close()
 
-    def answer(self, method: str, target: str, rng: str) -> tuple[int, dict[str, str], bytes]:
-        """(status, headers, body) for one request."""
+    def answer(
+        self, method: str, target: str, rng: str, headers: dict[str, str] | None = None, received: bytes = b""
+    ) -> tuple[int, dict[str, str], bytes]:
+        """(status, headers, body) for one request (``received``: its body)."""
         parts = urlsplit(target)
         path = unquote(parts.path)
         bucket, _, key = path.lstrip("/").partition("/")
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         if bucket != self.bucket:
             return _error(404, "NoSuchBucket", f"The specified bucket does not exist: {bucket}", bucket)
+        if self.writes is not None and Writes.is_write(method, query):
+            return self.writes.answer(method, key, query, headers or {}, received)
         if method not in ("GET", "HEAD"):
             return _error(405, "MethodNotAllowed", f"{method} on a read-only benchmark server", key)
         if not key:
@@ -274,7 +310,7 @@ class _Handler:
         stat = file.stat()
         size = stat.st_size
         meta = {
-            "ETag": f'"{hashlib.md5(f"{key}:{size}:{stat.st_mtime_ns}".encode()).hexdigest()}"',
+            "ETag": etag_of(key, stat),
             "Last-Modified": email.utils.formatdate(stat.st_mtime, usegmt=True),
             "Accept-Ranges": "bytes",
             "Content-Type": "application/octet-stream",
@@ -341,12 +377,14 @@ class _Handler:
             if is_prefix:
                 body.append(f"<CommonPrefixes><Prefix>{text(name)}</Prefix></CommonPrefixes>")
                 continue
-            stat = (self.root / name).stat()
-            etag = hashlib.md5(f"{name}:{stat.st_size}:{stat.st_mtime_ns}".encode()).hexdigest()
+            try:
+                stat = (self.root / name).stat()
+            except FileNotFoundError:  # deleted since it was listed
+                continue
             modified = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(stat.st_mtime))
             body.append(
                 f"<Contents><Key>{text(name)}</Key><LastModified>{modified}</LastModified>"
-                f"<ETag>&quot;{etag}&quot;</ETag><Size>{stat.st_size}</Size>"
+                f"<ETag>{escape(etag_of(name, stat))}</ETag><Size>{stat.st_size}</Size>"
                 "<StorageClass>STANDARD</StorageClass></Contents>"
             )
         body.append("</ListBucketResult>")
@@ -382,12 +420,20 @@ def _span(rng: str, size: int) -> tuple[int, int] | None:
     return (start, stop) if start < size and stop > start else None
 
 
-def _error(status: int, code: str, message: str, resource: str) -> tuple[int, dict[str, str], bytes]:
-    xml = (
-        f'<?xml version="1.0" encoding="UTF-8"?><Error><Code>{code}</Code><Message>{escape(message)}</Message>'
-        f"<Resource>{escape(resource)}</Resource><RequestId>bench</RequestId></Error>"
-    )
-    return status, {"Content-Type": "application/xml"}, xml.encode()
+_error = error
+
+
+async def _chunked(reader: asyncio.StreamReader) -> bytes:
+    """A body sent with ``Transfer-Encoding: chunked``, its trailers read and dropped."""
+    parts: list[bytes] = []
+    while True:
+        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0].strip() or b"0", 16)
+        if size == 0:
+            while (await reader.readuntil(b"\r\n")) != b"\r\n":  # trailers, then the blank line
+                pass
+            return b"".join(parts)
+        parts.append(await reader.readexactly(size))
+        await reader.readexactly(2)
 
 
 # --- the self-test -----------------------------------------------------------------------------------
@@ -502,6 +548,86 @@ def self_test(compare_moto: bool, processes: int, latency: float) -> int:
     return 0
 
 
+def write_self_test(processes: int) -> int:
+    """The writable server: conditional writes as on S3 (50 races of two create-only PUTs: one winner
+    each), a stale ETag refused, an s3fs multipart upload, and nwbzarr conversions over both transports
+    that verify (every object read back and checked) and read back equal."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import obstore
+    import s3fs
+    from obstore.exceptions import AlreadyExistsError, PreconditionError
+    from obstore.store import S3Store
+    from run import write_pynwb_hdf5
+
+    from nwbzarr import NWBZarrIO
+    from nwbzarr.operations.convert import convert
+    from nwbzarr.testing.synthetic import SyntheticSession
+
+    with tempfile.TemporaryDirectory(prefix="nwbzarr-objsrv-") as tmp:
+        root = Path(tmp) / "bucket"
+        root.mkdir()
+        with DirectoryServer(root, latency=0.0, processes=processes, writable=True) as server:
+            config: Any = {
+                "endpoint": server.url,
+                "access_key_id": "k",
+                "secret_access_key": "s",
+                "region": "us-east-1",
+            }
+            store = S3Store(
+                "bench", config=config | {"virtual_hosted_style_request": False}, client_options={"allow_http": True}
+            )
+            first = obstore.put(store, "a/lock", b"one", mode="create")
+            try:
+                obstore.put(store, "a/lock", b"two", mode="create")
+                raise AssertionError("a second create-only PUT of one key was accepted")
+            except AlreadyExistsError:
+                pass
+            second = obstore.put(store, "a/lock", b"two", mode={"e_tag": first["e_tag"]})
+            try:
+                obstore.put(store, "a/lock", b"three", mode={"e_tag": first["e_tag"]})
+                raise AssertionError("a PUT with a stale If-Match was accepted")
+            except PreconditionError:
+                pass
+            assert bytes(obstore.get(store, "a/lock").bytes()) == b"two" and second["e_tag"] != first["e_tag"]
+
+            def create(key: str) -> bool:
+                try:
+                    obstore.put(store, key, b"x", mode="create")
+                    return True
+                except AlreadyExistsError:
+                    return False
+
+            with ThreadPoolExecutor(2) as pool:
+                for attempt in range(50):
+                    won = list(pool.map(create, [f"race/{attempt}"] * 2))
+                    assert sorted(won) == [False, True], f"race {attempt}: {won}"
+            fs = s3fs.S3FileSystem(**server.options, skip_instance_cache=True, use_listings_cache=False)
+            blob = os.urandom(12 * 2**20)
+            with fs.open("bench/multi/blob", "wb", block_size=5 * 2**20) as f:  # 3 parts
+                f.write(blob)
+            assert fs.cat_file("bench/multi/blob") == blob, "an s3fs multipart upload read back wrong"
+            assert server.counts()[2].get("POST", 0) >= 2, "the upload was not multipart"
+            fs.rm("bench/multi", recursive=True)
+            assert not fs.exists("bench/multi/blob")
+            print("self-test writes: PASS (create-only, compare-and-swap, 50 races, s3fs multipart, delete)")
+
+            session = Path(tmp) / "session.nwb"
+            movie = np.asarray(SyntheticSession(n_frames=300, height=128, width=128, n_cells=20).frames(0, 300))
+            write_pynwb_hdf5(movie, session, gzip=False)
+            options = dict(server.options)
+            for transport in ("obstore", "fsspec"):
+                url = f"s3://bench/{transport}.nwb.zarr"
+                convert(session, url, dst_storage_options=options | {"transport": transport})  # verifies
+                with NWBZarrIO(url, "r", storage_options=options | {"transport": transport}) as io:
+                    got = np.asarray(io.read().acquisition["TwoPhotonSeries"].data[:])
+                assert np.array_equal(got, movie), f"{transport}: the converted movie reads back wrong"
+            print(f"self-test conversions: PASS (obstore and s3fs, verified, equal; {server.counts()[2]})")
+    return 0
+
+
 async def _collect(items: Any) -> list[str]:
     return [item async for item in items]
 
@@ -510,15 +636,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--self-test", action="store_true", help="read a store through it and measure requests/s")
     parser.add_argument("--compare-moto", action="store_true", help="with --self-test: the same burst on moto")
+    parser.add_argument("--writable", action="store_true", help="serve writes too; with --self-test: test them")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--latency", type=float, default=0.02)
     parser.add_argument("--root", type=Path, help="serve this folder until interrupted")
     args = parser.parse_args()
     if args.self_test:
+        if args.writable:
+            return write_self_test(args.processes)
         return self_test(args.compare_moto, args.processes, args.latency)
     if args.root is None:
         parser.error("give --self-test or --root")
-    with DirectoryServer(args.root, latency=args.latency, processes=args.processes) as server:
+    with DirectoryServer(args.root, latency=args.latency, processes=args.processes, writable=args.writable) as server:
         print(f"serving {args.root} as s3://bench at {server.url} (Ctrl-C stops)")
         try:
             while True:
