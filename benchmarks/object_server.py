@@ -43,6 +43,8 @@ __all__ = ["CountingWorkers", "DirectoryServer"]
 
 #: connections the kernel queues per worker before accepting (a read's burst of 256 new connections)
 BACKLOG = 4096
+#: bytes a connection's stream buffers before it pauses the socket, on a writable server
+STREAM_LIMIT = 8 * 2**20
 _REASONS = {200: "OK", 204: "No Content", 206: "Partial Content", 400: "Bad Request", 404: "Not Found"}
 _REASONS |= {405: "Method Not Allowed", 409: "Conflict", 412: "Precondition Failed", 416: "Range Not Satisfiable"}
 _REASONS |= {500: "Internal Server Error", 501: "Not Implemented"}
@@ -183,7 +185,10 @@ def _worker(pipe: Any, root: str, bucket: str, latency: float, port: int, stagin
     handler = _Handler(Path(root), bucket, latency, stats, writes)
     sock = _reuse_port_socket(port)
     sock.listen(BACKLOG)
-    server = loop.run_until_complete(asyncio.start_server(handler.serve, sock=sock, backlog=BACKLOG))
+    # a write's body of tens of MB arrives in one read buffer: at the default limit (64 KiB) the stream
+    # paused the socket every 128 KiB
+    limit = STREAM_LIMIT if writes is not None else 2**16
+    server = loop.run_until_complete(asyncio.start_server(handler.serve, sock=sock, backlog=BACKLOG, limit=limit))
 
     def control() -> None:
         pipe.send("ready")
