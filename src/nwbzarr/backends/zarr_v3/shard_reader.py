@@ -13,8 +13,9 @@ trips, so nwbzarr plans the whole read first and sends each round at once:
 "All together" is bounded by the store's ``max_inflight`` storage option (:mod:`nwbzarr.storage.inflight`,
 256 by default), one setting for every read, so a time course's ~170 chunk ranges leave in one round.
 
-Indexes once read are kept (step 1 is then skipped for those shards). Chunks are decoded in a thread
-pool as their bytes arrive (Blosc, Zstd and the checksum release the GIL). A frame is two rounds (one in
+Indexes once read are kept (step 1 is then skipped for those shards). Chunks are decoded as their bytes
+arrive, in the process's one decoding pool (:mod:`nwbzarr.core.decode_pool`: as many threads as cores
+however many reads run at once; Blosc, Zstd and the checksum release the GIL). A frame is two rounds (one in
 a shard read before), a time course across many shards two rounds too, and a whole shard one. Strided
 selections and layouts :class:`.ShardLayout` does not describe stay with zarr.
 """
@@ -24,11 +25,10 @@ from __future__ import annotations
 import asyncio
 import itertools
 import math
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Executor
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +38,7 @@ from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, as_box, drop_integer_axes
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
+from nwbzarr.core.decode_pool import decode_pool, decode_workers
 from nwbzarr.errors import InvalidStoreError
 from nwbzarr.storage.inflight import DEFAULT_MAX_INFLIGHT, max_inflight
 from nwbzarr.storage.ranges import merge
@@ -96,12 +97,10 @@ class ShardReader:
             return None
         out = np.empty(tuple(s.stop - s.start for s in region), dtype=self.layout.array.dtype)
         if out.size:
-            workers = os.cpu_count() or 2
-            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="nwbzarr-read") as pool:
-                sync(self._read(region, out, pool, workers))
+            sync(self._read(region, out, decode_pool(), decode_workers()))
         return drop_integer_axes(out, key)
 
-    async def _read(self, region: Region, out: np.ndarray, pool: ThreadPoolExecutor, workers: int) -> None:
+    async def _read(self, region: Region, out: np.ndarray, pool: Executor, workers: int) -> None:
         layout = self.layout
         limit = asyncio.Semaphore(self.in_flight)
         whole = asyncio.Semaphore(workers + 1)  # whole shards held undecoded: memory stays a few shards
