@@ -54,7 +54,9 @@ def inflate(capacity: int | None, data: bytes | memoryview) -> bytes | bytearray
     Equal to ``zlib.decompress(data)`` always: libdeflate answers only when it inflated the whole stream
     within ``capacity`` and its Adler-32 matched; otherwise zlib decides (and raises ``zlib.error``).
     """
-    if capacity is not None and library() == "libdeflate":
+    # a capacity of 0 is zlib's: the ``deflate`` binding answers an empty bytearray for it, whatever the
+    # stream holds (found by hypothesis: one stored byte read as none)
+    if capacity and library() == "libdeflate":
         module = _load()
         try:
             out: bytearray = module.zlib_decompress(data, capacity)
