@@ -37,7 +37,8 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from xml.sax.saxutils import escape
 
-from object_writes import Writes, error, etag_of
+from object_writes import Writes, etag_of, key_path
+from object_writes import error as _error
 
 __all__ = ["CountingWorkers", "DirectoryServer"]
 
@@ -334,10 +335,8 @@ class _Handler:
         return 206, meta | {"Content-Range": f"bytes {start}-{stop - 1}/{size}"}, data
 
     def _file(self, key: str) -> Path | None:
-        if not key or key.endswith("/") or any(p in ("", ".", "..") for p in key.split("/")):
-            return None
-        file = self.root / key
-        return file if file.is_file() else None
+        file = key_path(self.root, key)
+        return file if file is not None and file.is_file() else None
 
     def listing(self, query: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
         """ListObjectsV2 (``list-type=2``) or v1: keys in order, ``delimiter`` folding, pages of ``max-keys``."""
@@ -423,9 +422,6 @@ def _span(rng: str, size: int) -> tuple[int, int] | None:
     except ValueError:
         return None
     return (start, stop) if start < size and stop > start else None
-
-
-_error = error
 
 
 async def _chunked(reader: asyncio.StreamReader) -> bytes:

@@ -36,10 +36,17 @@ from collections.abc import Iterator
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-__all__ = ["Answer", "Writes", "error", "etag_of"]
+__all__ = ["Answer", "Writes", "error", "etag_of", "key_path"]
 
 Answer = tuple[int, dict[str, str], bytes]
 _NS = 'xmlns="http://s3.amazonaws.com/doc/2006-03-01/"'
+
+
+def key_path(root: Path, key: str) -> Path | None:
+    """The file of ``key`` under ``root``, or None for a key no file can hold (empty parts, dot folders)."""
+    if not key or key.endswith("/") or any(p in ("", ".", "..") for p in key.split("/")):
+        return None
+    return root / key
 
 
 def etag_of(key: str, stat: os.stat_result) -> str:
@@ -237,10 +244,7 @@ class Writes:
 
     # --- helpers -------------------------------------------------------------------------------------
     def _target(self, key: str) -> Path | None:
-        """The file of ``key``, or None for a key no file can hold (empty parts, dot folders)."""
-        if not key or key.endswith("/") or any(p in ("", ".", "..") for p in key.split("/")):
-            return None
-        return self.root / key
+        return key_path(self.root, key)
 
     def _upload(self, upload: str) -> Path | None:
         folder = self.staging / "uploads" / upload
@@ -275,17 +279,19 @@ def _refused(key: str, target: Path, headers: dict[str, str]) -> Answer | None:
     """The 412 that S3 answers when ``If-None-Match`` / ``If-Match`` do not hold for ``target``, or None."""
     exists = target.is_file()
     if headers.get("if-none-match", "").strip() == "*" and exists:
-        return error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key)
+        return _precondition_failed(key)
     wanted = headers.get("if-match")
     if wanted is not None:
         current = etag_of(key, target.stat()) if exists else None
         if current is None:
             return error(404, "NoSuchKey", "The specified key does not exist.", key)
         if wanted.strip().strip('"') != current.strip('"'):
-            return error(
-                412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key
-            )
+            return _precondition_failed(key)
     return None
+
+
+def _precondition_failed(key: str) -> Answer:
+    return error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold", key)
 
 
 def _unescape(value: bytes) -> str:

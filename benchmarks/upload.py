@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import os
 import platform
 import sys
@@ -160,72 +161,71 @@ def main() -> None:
             f"{nbytes / 1e6 / alone.wall:.0f} | {alone.client_cpu:.1f} | - | {count} shards encoded in "
             f"{encode_s:.1f} s |"
         )
-        for kind in args.server:
-            for latency in args.latency:
-                with _server(kind, latency, tmp) as server:
-                    pids = [process.pid for _, process in server._children]
-                    options = fair_options(server.url, {k: v for k, v in server.options.items() if k != "endpoint_url"})
-                    timed: dict[str, _Timer] = {}
-                    label = f"{latency * 1000:.0f} ms" + (f", {kind}" if len(args.server) > 1 else "")
-                    for parts in args.multipart:
-                        multipart.MIN_PARTS = whole if parts == "on" else 2**62  # off: every shard one PUT
-                        how = "multipart" if parts == "on" else "one PUT a shard"
-                        for inflight in args.inflight:
-                            shards.INFLIGHT = inflight
-                            server.reset()
-                            key = f"nwbzarr-{inflight}-{parts}"
-                            tracing = args.trace is not None and label not in traced_at  # the first at each latency
-                            with traced() if tracing else contextlib.nullcontext() as trace, _Timer(pids) as timer:
-                                if trace is not None:
-                                    trace.origin = time.perf_counter()
-                                convert(source, f"s3://bench/{key}.nwb.zarr", dst_storage_options=options, verify=False)
-                            timed[key] = timer
+        for kind, latency in itertools.product(args.server, args.latency):
+            with _server(kind, latency, tmp) as server:
+                pids = [process.pid for _, process in server._children]
+                options = fair_options(server.url, {k: v for k, v in server.options.items() if k != "endpoint_url"})
+                timed: dict[str, _Timer] = {}
+                label = f"{latency * 1000:.0f} ms" + (f", {kind}" if len(args.server) > 1 else "")
+                for parts in args.multipart:
+                    multipart.MIN_PARTS = whole if parts == "on" else 2**62  # off: every shard one PUT
+                    how = "multipart" if parts == "on" else "one PUT a shard"
+                    for inflight in args.inflight:
+                        shards.INFLIGHT = inflight
+                        server.reset()
+                        key = f"nwbzarr-{inflight}-{parts}"
+                        tracing = args.trace is not None and label not in traced_at  # the first at each latency
+                        with traced() if tracing else contextlib.nullcontext() as trace, _Timer(pids) as timer:
                             if trace is not None:
-                                traced_at.add(label)
-                                traces += [f"### {label}: {key}", "", *summary(trace, timer.wall), ""]
-                            requests, _, _ = server.counts()
-                            encode_s, wait_s, count = profile.take()
-                            rows.append(
-                                f"| {label} | nwbzarr convert, {inflight} shards in flight, {how} "
-                                f"({requests} requests) | "
-                                f"{timer.wall:.1f} | {nbytes / 1e6 / timer.wall:.0f} | {timer.client_cpu:.1f} | "
-                                f"{timer.server_cpu:.1f} | {count} shards: encoding {encode_s:.1f} s, waiting for room "
-                                f"to upload {wait_s:.1f} s |"
-                            )
-                    multipart.MIN_PARTS, shards.INFLIGHT = whole, usual
-                    fs = fresh_fs(options | {"max_concurrency": 10})
-                    with _Timer(pids) as timer:
-                        fs.put(str(local) + "/", "bench/ceiling.nwb.zarr/", recursive=True)
-                    timed["ceiling"] = timer
-                    rows.append(
-                        f"| {label} | s3fs put of the same bytes (ceiling) | {timer.wall:.1f} | "
-                        f"{nbytes / 1e6 / timer.wall:.0f} | {timer.client_cpu:.1f} | {timer.server_cpu:.1f} | |"
-                    )
-                    if not args.no_hdmf:
-                        with _Timer(pids) as timer:
-                            _hdmf_export(source, tmp / f"hdmf-{latency}.nwb.zarr", fs, "bench/hdmf.nwb.zarr")
-                        timed["hdmf"] = timer
-                        fs.invalidate_cache()
-                        hdmf_bytes = sum(v["size"] for v in fs.find("bench/hdmf.nwb.zarr", detail=True).values())
+                                trace.origin = time.perf_counter()
+                            convert(source, f"s3://bench/{key}.nwb.zarr", dst_storage_options=options, verify=False)
+                        timed[key] = timer
+                        if trace is not None:
+                            traced_at.add(label)
+                            traces += [f"### {label}: {key}", "", *summary(trace, timer.wall), ""]
+                        requests, _, _ = server.counts()
+                        encode_s, wait_s, count = profile.take()
                         rows.append(
-                            f"| {label} | hdmf-zarr export to disk + s3fs put | {timer.wall:.1f} | "
-                            f"{hdmf_bytes / 1e6 / timer.wall:.0f} (raw movie: {movie.nbytes / 1e6 / timer.wall:.0f}) | "
-                            f"{timer.client_cpu:.1f} | {timer.server_cpu:.1f} | {hdmf_bytes / 1e6:.0f} MB stored |"
+                            f"| {label} | nwbzarr convert, {inflight} shards in flight, {how} "
+                            f"({requests} requests) | "
+                            f"{timer.wall:.1f} | {nbytes / 1e6 / timer.wall:.0f} | {timer.client_cpu:.1f} | "
+                            f"{timer.server_cpu:.1f} | {count} shards: encoding {encode_s:.1f} s, waiting for room "
+                            f"to upload {wait_s:.1f} s |"
                         )
-                default = f"nwbzarr-{usual if usual in args.inflight else args.inflight[0]}-{args.multipart[0]}"
-                best = min((key for key in timed if key.startswith("nwbzarr")), key=lambda key: timed[key].wall)
-                for key in dict.fromkeys([default, best]):  # the default settings, and the fastest if others
-                    share = timed["ceiling"].wall / timed[key].wall
-                    verdicts.append(
-                        f"{'PASS' if share >= 0.7 else 'MISS'} {label}: nwbzarr ({key}) at {share:.0%} of the ceiling "
-                        "(target 70%)"
+                multipart.MIN_PARTS, shards.INFLIGHT = whole, usual
+                fs = fresh_fs(options | {"max_concurrency": 10})
+                with _Timer(pids) as timer:
+                    fs.put(str(local) + "/", "bench/ceiling.nwb.zarr/", recursive=True)
+                timed["ceiling"] = timer
+                rows.append(
+                    f"| {label} | s3fs put of the same bytes (ceiling) | {timer.wall:.1f} | "
+                    f"{nbytes / 1e6 / timer.wall:.0f} | {timer.client_cpu:.1f} | {timer.server_cpu:.1f} | |"
+                )
+                if not args.no_hdmf:
+                    with _Timer(pids) as timer:
+                        _hdmf_export(source, tmp / f"hdmf-{latency}.nwb.zarr", fs, "bench/hdmf.nwb.zarr")
+                    timed["hdmf"] = timer
+                    fs.invalidate_cache()
+                    hdmf_bytes = sum(v["size"] for v in fs.find("bench/hdmf.nwb.zarr", detail=True).values())
+                    rows.append(
+                        f"| {label} | hdmf-zarr export to disk + s3fs put | {timer.wall:.1f} | "
+                        f"{hdmf_bytes / 1e6 / timer.wall:.0f} (raw movie: {movie.nbytes / 1e6 / timer.wall:.0f}) | "
+                        f"{timer.client_cpu:.1f} | {timer.server_cpu:.1f} | {hdmf_bytes / 1e6:.0f} MB stored |"
                     )
-                    if "hdmf" in timed:
-                        speedup = timed["hdmf"].wall / timed[key].wall
-                        verdicts.append(
-                            f"{'PASS' if speedup >= 3 else 'MISS'} {label}: nwbzarr ({key}) converted the whole file "
-                            f"{speedup:.1f}x faster than hdmf-zarr's export (target 3x)"
-                        )
+            default = f"nwbzarr-{usual if usual in args.inflight else args.inflight[0]}-{args.multipart[0]}"
+            best = min((key for key in timed if key.startswith("nwbzarr")), key=lambda key: timed[key].wall)
+            for key in dict.fromkeys([default, best]):  # the default settings, and the fastest if others
+                share = timed["ceiling"].wall / timed[key].wall
+                verdicts.append(
+                    f"{'PASS' if share >= 0.7 else 'MISS'} {label}: nwbzarr ({key}) at {share:.0%} of the ceiling "
+                    "(target 70%)"
+                )
+                if "hdmf" in timed:
+                    speedup = timed["hdmf"].wall / timed[key].wall
+                    verdicts.append(
+                        f"{'PASS' if speedup >= 3 else 'MISS'} {label}: nwbzarr ({key}) converted the whole file "
+                        f"{speedup:.1f}x faster than hdmf-zarr's export (target 3x)"
+                    )
     text = "\n".join(
         [
             "# Upload to S3 (benchmarks/upload.py)",
