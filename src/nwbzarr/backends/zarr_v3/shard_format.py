@@ -129,20 +129,21 @@ class ShardLayout:
         data = bytes(self.compressor.encode(chunk)) if self.compressor is not None else chunk.tobytes()
         return with_crc32c(data) if self.crc else data
 
-    def decode(self, data: bytes | memoryview, where: str) -> np.ndarray:
+    def decode(self, data: bytes | memoryview, where: str, *, proven: bool = False) -> np.ndarray:
         """One inner chunk's values from its stored bytes (checksum checked, size checked)."""
         out = np.empty(self.inner, dtype=self.dtype)
-        self.decode_into(data, out, where)
+        self.decode_into(data, out, where, proven=proven)
         return out
 
-    def decode_into(self, data: bytes | memoryview, out: np.ndarray, where: str) -> None:
+    def decode_into(self, data: bytes | memoryview, out: np.ndarray, where: str, *, proven: bool = False) -> None:
         """Decode one inner chunk's stored bytes into ``out`` (C-contiguous, the inner shape and dtype),
-        checksum and size checked first.
+        checksum and size checked first. ``proven``: the bytes are known to be the writer's (the whole shard
+        matched the write manifest's CRC-32), so the chunk's own CRC-32C is not computed again.
 
         Blosc writes straight into ``out``: no buffer allocated, no copy, and only c-blosc's call between
         two holds of the interpreter lock, which is what lets a whole shard decode on every core.
         """
-        body = checked(data, where) if self.crc else data
+        body = (data[:-4] if proven else checked(data, where)) if self.crc else data
         if isinstance(self.compressor, numcodecs.Blosc):
             if (problem := blosc_frame_problem(body, decoded_size=out.nbytes)) is not None:
                 raise InvalidStoreError(f"{where}: {problem}")
@@ -154,13 +155,24 @@ class ShardLayout:
             raise InvalidStoreError(f"{where}: a chunk decodes to {flat.size} values, not {out.size}")
         out[...] = flat.reshape(out.shape)
 
-    def decode_many(self, raw: memoryview, entries: np.ndarray, data_end: int, block: np.ndarray, where: str) -> bool:
+    def decode_many(
+        self,
+        raw: memoryview,
+        entries: np.ndarray,
+        data_end: int,
+        block: np.ndarray,
+        where: str,
+        *,
+        proven: bool = False,
+    ) -> bool:
         """Decode the Blosc chunks that ``entries`` (``(offset, nbytes)`` rows of a shard's index) point at in
         ``raw`` into ``block[i]``, each chunk's checks done for all of them at once; ``False`` (nothing
         decoded) when the codec is not Blosc or a check fails, for :meth:`decode_into` to say which and why.
 
         A whole shard is thousands of chunks: per-chunk header parsing in Python cost as much as c-blosc's
-        own work, and it holds the interpreter lock that the decoding threads share.
+        own work, and it holds the interpreter lock that the decoding threads share. So does each chunk's
+        CRC-32C, skipped when the shard is ``proven`` (see :meth:`decode_into`): two decoding threads then
+        take 20% less time (``benchmarks/RESULTS-remote.md``, issue 15, fifth round).
         """
         if not isinstance(self.compressor, numcodecs.Blosc) or len(entries) != len(block):
             return False
@@ -178,7 +190,8 @@ class ShardLayout:
         headers = buffer[start[:, None] + np.arange(HEADER_SIZE)].view("<u4")  # (chunks, 4) uint32 words
         if ((headers[:, 1] != block[0].nbytes) | (headers[:, 3] > body)).any():
             return False
-        sums = buffer[(start + body)[:, None] + np.arange(4)].view("<u4")[:, 0].tolist() if self.crc else None
+        checking = self.crc and not proven
+        sums = buffer[(start + body)[:, None] + np.arange(4)].view("<u4")[:, 0].tolist() if checking else None
         block[empty] = self.fill
         for n, (i, first, length) in enumerate(zip(stored.tolist(), start.tolist(), body.tolist(), strict=True)):
             data = raw[first : first + length]

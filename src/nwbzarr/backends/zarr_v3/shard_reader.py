@@ -37,6 +37,7 @@ from zarr.core.buffer import default_buffer_prototype
 from zarr.core.sync import sync
 
 from nwbzarr.abc.array import Index, as_box, drop_integer_axes
+from nwbzarr.backends.zarr_v3.manifest import CheckedStore
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, checked
 from nwbzarr.core.decode_pool import decode_pool, decode_workers
 from nwbzarr.errors import InvalidStoreError
@@ -112,12 +113,22 @@ class ShardReader:
                 buffer = await store.get(key, prototype=default_buffer_prototype(), byte_range=request)
             return None if buffer is None else memoryview(buffer.as_numpy_array())  # a view: a shard is not copied
 
-        async def decode_into(key: str, pieces: list[tuple[_Piece, memoryview | None]]) -> None:
+        async def get_whole(key: str) -> tuple[memoryview | None, bool]:
+            """A whole shard, and whether the write manifest proved its bytes (:meth:`.CheckedStore.get_proven`)."""
+            if not isinstance(store, CheckedStore):
+                return await get(key), False
+            async with limit:
+                buffer, proven = await store.get_proven(key, prototype=default_buffer_prototype())
+            return (None if buffer is None else memoryview(buffer.as_numpy_array())), proven
+
+        async def decode_into(key: str, pieces: list[tuple[_Piece, memoryview | None]], proven: bool = False) -> None:
             batch = max(1, math.ceil(len(pieces) / (2 * workers)))  # every core busy, few jobs
             jobs = [pieces[i : i + batch] for i in range(0, len(pieces), batch)]
-            await asyncio.gather(*(loop.run_in_executor(pool, self._place, key, job, out) for job in jobs))
+            await asyncio.gather(*(loop.run_in_executor(pool, self._place, key, job, out, proven) for job in jobs))
 
-        async def whole_shard(key: str, raw: memoryview, index: np.ndarray, data_end: int, part: Region) -> None:
+        async def whole_shard(
+            key: str, raw: memoryview, index: np.ndarray, data_end: int, part: Region, proven: bool
+        ) -> None:
             """A whole shard: its first axis cut into one job a core, each decoding its chunks into one
             buffer and copying it into ``out`` at once (no per-chunk placement)."""
             rows = layout.grid[0]
@@ -126,7 +137,7 @@ class ShardReader:
             jobs = [(first, min(rows, first + step)) for first in range(0, rows, step)]
             await asyncio.gather(
                 *(
-                    loop.run_in_executor(pool, self._place_rows, key, raw, index, data_end, rows_, out, target)
+                    loop.run_in_executor(pool, self._place_rows, key, raw, index, data_end, rows_, out, target, proven)
                     for rows_ in jobs
                 )
             )
@@ -135,18 +146,18 @@ class ShardReader:
             key = layout.key(coords)
             if part == layout.extent(coords):  # the whole shard: one request, its index from its tail
                 async with whole:
-                    raw = await get(key)
+                    raw, proven = await get_whole(key)
                     if raw is None:  # a shard never written reads as the fill value, as in zarr
                         await decode_into(key, [(p, None) for p in self._pieces(coords, part, region)])
                         return
                     data_end = len(raw) - layout.index_size
                     index = self._index(raw[data_end:] if data_end >= 0 else b"", coords, key)
                     if part == self._full(coords):  # not cut by the array's edge: decoded slab by slab
-                        await whole_shard(key, raw, index, data_end, part)
+                        await whole_shard(key, raw, index, data_end, part, proven)
                     else:
                         pieces = list(self._pieces(coords, part, region))
                         stored = [(p, self._stored(raw, index[p.chunk], data_end, key)) for p in pieces]
-                        await decode_into(key, stored)
+                        await decode_into(key, stored, proven)
                 return
             pieces = list(self._pieces(coords, part, region))
             cached = self._cached(coords)
@@ -250,9 +261,11 @@ class ShardReader:
         rows: tuple[int, int],
         out: np.ndarray,
         target: Region,
+        proven: bool,
     ) -> None:
         """Decode the chunks of grid rows ``rows`` of a whole shard into one buffer, then copy it into
-        ``out[target]`` in one step (a thread-pool job): the chunks' order in the buffer is the grid's."""
+        ``out[target]`` in one step (a thread-pool job): the chunks' order in the buffer is the grid's.
+        ``proven``: the manifest proved the shard's bytes, so the chunks' own checksums are not computed."""
         layout = self.layout
         first, stop = rows
         grid, inner = layout.grid, layout.inner
@@ -261,13 +274,13 @@ class ShardReader:
         entries = index[first:stop].reshape(-1, 2)
         # each chunk decoded straight into its place in ``block``, from a view of the shard: no copies;
         # chunk by chunk (and its error said) only where the checks of all at once refuse
-        if not layout.decode_many(raw, entries, data_end, block, where):
+        if not layout.decode_many(raw, entries, data_end, block, where, proven=proven):
             for i, (offset, nbytes) in enumerate(entries.tolist()):
                 data = self._span(raw, offset, nbytes, data_end, key)
                 if data is None:
                     block[i] = layout.fill
                 else:
-                    layout.decode_into(data, block[i], where)
+                    layout.decode_into(data, block[i], where, proven=proven)
         ndim = len(inner)
         counts = (stop - first, *grid[1:])
         shaped = block.reshape(*counts, *inner)
@@ -280,14 +293,16 @@ class ShardReader:
         else:  # the slab cannot be viewed so (not contiguous within its rows): through a temporary
             slab[...] = shaped.transpose(order).reshape(slab.shape)
 
-    def _place(self, key: str, pieces: list[tuple[_Piece, memoryview | None]], out: np.ndarray) -> None:
+    def _place(
+        self, key: str, pieces: list[tuple[_Piece, memoryview | None]], out: np.ndarray, proven: bool = False
+    ) -> None:
         """Decode chunks (a thread-pool job) and copy the values each piece wants into ``out``."""
         layout = self.layout
         for piece, data in pieces:
             if data is None:
                 out[piece.target] = layout.fill
             else:
-                out[piece.target] = layout.decode(data, f"{self.where} (shard {key})")[piece.source]
+                out[piece.target] = layout.decode(data, f"{self.where} (shard {key})", proven=proven)[piece.source]
 
 
 def _empty(entry: np.ndarray) -> bool:
