@@ -223,3 +223,44 @@ def test_without_chunk_checksums_no_index_is_kept(tmp_path: Path) -> None:
     for frame in (20, 21):
         reader.read((frame, slice(0, 16), slice(0, 16)))
     assert counted.chunk_gets == 4
+
+
+@pytest.mark.parametrize("inline_bytes", [0, 64 * 1024, 2**40], ids=["all-pooled", "default", "all-inline"])
+def test_small_arrivals_decode_where_they_arrive_and_large_ones_in_the_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, inline_bytes: int
+) -> None:
+    """A time course's chunks (a few KiB each) are decoded on the read's own thread, a frame's merged range
+    (more than :data:`INLINE_BYTES`) on the decoding pool's; both read the same values either way."""
+    import threading
+    from typing import Any
+
+    from zarr.codecs import Crc32cCodec
+
+    from nwbzarr.backends.zarr_v3 import shard_reader
+
+    monkeypatch.setattr(shard_reader, "INLINE_BYTES", inline_bytes)
+    values = np.random.default_rng(8).integers(0, 60000, (32, 256, 256), dtype=np.uint16)  # incompressible
+    # chunks of 16 KiB, 16 tiles a frame: a tile's next chunk is 240 KiB on, too far to merge ranges across
+    array = zarr.create_array(
+        tmp_path / "a.zarr", shape=values.shape, chunks=(2, 64, 64), shards=(16, 256, 256), dtype="uint16",
+        compressors=[ZstdCodec(level=1), Crc32cCodec()],
+    )  # fmt: skip
+    _written(array, values)
+    pooled: list[bool] = []
+    place = ShardReader._place
+
+    def recorded(self: ShardReader, *args: Any) -> None:
+        pooled.append(threading.current_thread().name.startswith("nwbzarr-decode"))
+        place(self, *args)
+
+    monkeypatch.setattr(ShardReader, "_place", recorded)
+    reader = ShardReader(_layout(array), "/movie")
+    trace, frame = (slice(3, 29), slice(80, 88), slice(140, 144)), (9, slice(0, 256), slice(0, 256))
+    got = reader.read(trace)
+    assert got is not None and np.array_equal(got, values[trace])
+    trace_pooled, pooled[:] = list(pooled), []
+    got = reader.read(frame)  # type: ignore[arg-type]
+    assert got is not None and np.array_equal(got, values[frame])
+    frame_pooled = list(pooled)
+    assert trace_pooled == [inline_bytes == 0] * 14  # one arrival a chunk of 16 KiB, 14 along time
+    assert frame_pooled and all(frame_pooled) == (inline_bytes < 256 * 1024)  # 16 chunks in one range

@@ -15,7 +15,9 @@ trips, so nwbzarr plans the whole read first and sends each round at once:
 
 Indexes once read are kept (step 1 is then skipped for those shards). Chunks are decoded as their bytes
 arrive, in the process's one decoding pool (:mod:`nwbzarr.core.decode_pool`: as many threads as cores
-however many reads run at once; Blosc, Zstd and the checksum release the GIL). A frame is two rounds (one in
+however many reads run at once; Blosc, Zstd and the checksum release the GIL); an arrival of at most
+:data:`INLINE_BYTES` (a time course's chunk of a few KiB) is decoded where it arrives, which costs less than
+its trip to the pool and back. A frame is two rounds (one in
 a shard read before), a time course across many shards two rounds too, and a whole shard one. Strided
 selections and layouts :class:`.ShardLayout` does not describe stay with zarr.
 """
@@ -45,7 +47,7 @@ from nwbzarr.storage.inflight import DEFAULT_MAX_INFLIGHT, max_inflight
 from nwbzarr.storage.ranges import merge
 from nwbzarr.writing.blocks import overlap
 
-__all__ = ["CACHED_INDEXES", "COALESCE_GAP", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
+__all__ = ["CACHED_INDEXES", "COALESCE_GAP", "INLINE_BYTES", "MAX_IN_FLIGHT", "MAX_RANGE_BYTES", "ShardReader"]
 
 #: inner chunks of one shard closer than this are fetched in one ranged request. Merging bigger holes
 #: would read other tiles: a tile's chunks across time are a whole slab apart (hundreds of KiB)
@@ -55,6 +57,9 @@ MAX_RANGE_BYTES = 16 * 1024 * 1024
 #: requests of one read in flight at once, unless the store sets ``max_inflight`` (:mod:`nwbzarr.storage.inflight`):
 #: high enough that a time course's ~170 inner chunks go out in one round (it was 24, eight rounds)
 MAX_IN_FLIGHT = DEFAULT_MAX_INFLIGHT
+#: stored bytes of one arrival decoded on the event loop's thread rather than in the decoding pool: a pool
+#: job's submission and wake-ups cost more CPU than decoding a few KiB (issue 15, fifth round)
+INLINE_BYTES = 64 * 1024
 #: shard indexes a reader keeps (16 bytes an inner chunk: about 43 KiB a default shard of 512 x 512 frames)
 CACHED_INDEXES = 1024
 
@@ -122,6 +127,9 @@ class ShardReader:
             return (None if buffer is None else memoryview(buffer.as_numpy_array())), proven
 
         async def decode_into(key: str, pieces: list[tuple[_Piece, memoryview | None]], proven: bool = False) -> None:
+            if sum(len(data) for _, data in pieces if data is not None) <= INLINE_BYTES:
+                self._place(key, pieces, out, proven)  # decoded here: cheaper than a trip to the pool and back
+                return
             batch = max(1, math.ceil(len(pieces) / (2 * workers)))  # every core busy, few jobs
             jobs = [pieces[i : i + batch] for i in range(0, len(pieces), batch)]
             await asyncio.gather(*(loop.run_in_executor(pool, self._place, key, job, out, proven) for job in jobs))
@@ -296,7 +304,7 @@ class ShardReader:
     def _place(
         self, key: str, pieces: list[tuple[_Piece, memoryview | None]], out: np.ndarray, proven: bool = False
     ) -> None:
-        """Decode chunks (a thread-pool job) and copy the values each piece wants into ``out``."""
+        """Decode chunks (a thread-pool job, or inline for a few) and copy the values each piece wants into ``out``."""
         layout = self.layout
         for piece, data in pieces:
             if data is None:
