@@ -259,7 +259,7 @@ def test_small_arrivals_decode_where_they_arrive_and_large_ones_in_the_pool(
     got = reader.read(trace)
     assert got is not None and np.array_equal(got, values[trace])
     trace_pooled, pooled[:] = list(pooled), []
-    got = reader.read(frame)  # type: ignore[arg-type]
+    got = reader.read(frame)
     assert got is not None and np.array_equal(got, values[frame])
     frame_pooled = list(pooled)
     assert trace_pooled == [inline_bytes == 0] * 14  # one arrival a chunk of 16 KiB, 14 along time
