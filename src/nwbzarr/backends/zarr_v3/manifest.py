@@ -554,6 +554,11 @@ class CheckedStore(WrapperStore[Store]):
         )
         raise InvalidStoreError(f"{key}: {problem} (run `nwbzarr verify`){hint}")
 
+    def proves(self, key: str, data: np.ndarray) -> bool:
+        """Whether ``data`` is the whole object ``key`` as its commit recorded it (size and CRC-32)."""
+        entry = self.objects.get(key)
+        return entry is not None and entry_problem(entry, data, None) is None
+
     async def _listed_by_newer_commit(self, key: str, data: np.ndarray, byte_range: ByteRequest | None) -> bool:
         """Whether a commit since the manifest was read lists exactly these bytes of ``key`` (its list is
         then used from now on)."""

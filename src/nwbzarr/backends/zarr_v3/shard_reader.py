@@ -5,8 +5,9 @@ requests in flight, the shards of one read partly one after another, and chunks 
 On object storage at tens of milliseconds a request, a read's time is its number of sequential round
 trips, so nwbzarr plans the whole read first and sends each round at once:
 
-1. the shards the read covers whole are fetched in one request each, and the index (with its
-   CRC-32C) of every other shard it touches, all together;
+1. the shards the read covers whole are fetched in one request each (from object storage, a shard
+   the write manifest gives the size of in parts of about 8 MiB: :mod:`nwbzarr.storage.parts`), and the
+   index (with its CRC-32C) of every other shard it touches, all together;
 2. the inner chunks it needs from those other shards, adjacent byte ranges merged across gaps up to
    :data:`COALESCE_GAP`, all together.
 
@@ -44,6 +45,7 @@ from nwbzarr.backends.zarr_v3.shard_format import EMPTY, Region, ShardLayout, ch
 from nwbzarr.core.decode_pool import decode_pool, decode_workers
 from nwbzarr.errors import InvalidStoreError
 from nwbzarr.storage.inflight import DEFAULT_MAX_INFLIGHT, max_inflight
+from nwbzarr.storage.parts import PART_BYTES, fetch_in_parts, splits_large_reads
 from nwbzarr.storage.ranges import merge
 from nwbzarr.writing.blocks import overlap
 
@@ -112,6 +114,7 @@ class ShardReader:
         whole = asyncio.Semaphore(workers + 1)  # whole shards held undecoded: memory stays a few shards
         loop = asyncio.get_running_loop()
         store = layout.array.store_path.store
+        split = splits_large_reads(store)  # a whole shard in parts, all in flight (object stores only)
 
         async def get(key: str, request: ByteRequest | None = None) -> memoryview | None:
             async with limit:
@@ -122,6 +125,17 @@ class ShardReader:
             """A whole shard, and whether the write manifest proved its bytes (:meth:`.CheckedStore.get_proven`)."""
             if not isinstance(store, CheckedStore):
                 return await get(key), False
+            entry = store.objects.get(key)
+            if entry is not None and entry[0] > PART_BYTES and split:
+
+                async def ranged(start: int, stop: int) -> memoryview | None:
+                    return await get(key, RangeByteRequest(start, stop))
+
+                data = await fetch_in_parts(ranged, entry[0], PART_BYTES)
+                if data is not None and store.proves(key, data):
+                    return memoryview(data), True
+                # changed since the manifest was read (rewritten by an append, damaged): one whole GET
+                # decides, with every check
             async with limit:
                 buffer, proven = await store.get_proven(key, prototype=default_buffer_prototype())
             return (None if buffer is None else memoryview(buffer.as_numpy_array())), proven
