@@ -28,6 +28,7 @@ import math
 import os
 import platform
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -78,6 +79,7 @@ class Remote:
     mean: Step = field(default_factory=Step)
     warm: Step = field(default_factory=Step)  # a second open with the disk cache of the first (nwbzarr on HDF5)
     again: Step = field(default_factory=Step)  # the time course read a second time (shard indexes known)
+    mean_runs: list[float] = field(default_factory=list)  # seconds of each Dask mean; ``mean`` has their median
     notes: list[str] = field(default_factory=list)
     #: per step: the same requests replayed by a bare client that decodes nothing (see :func:`replay`)
     ceiling: dict[str, Step] = field(default_factory=dict)
@@ -366,8 +368,10 @@ def measure_remote(
     shape: tuple[int, ...],
     *,
     ceiling: bool = False,
+    repeat: int = 1,
 ) -> np.ndarray:
-    """Open, one frame, the time course, the Dask mean; returns the mean image for a cross-check.
+    """Open, one frame, the time course, the Dask mean (``repeat`` times, its median kept); returns the mean
+    image for a cross-check.
 
     With ``ceiling``, each read's requests are replayed right after it by a bare client (:func:`replay`)."""
     import copy
@@ -401,9 +405,12 @@ def measure_remote(
             np.asarray(reader.data[t0 : t0 + 512, y0 : y0 + 32, x0 : x0 + 32])
         if one.shape != (h, w) or trace.shape[1:] != (min(32, h), min(32, w)):
             result.notes.append(f"unexpected shapes {one.shape} {trace.shape}")
-        with measured(proxy, result.mean):
-            mean = np.asarray(reader.dask().mean(axis=0).compute())
-        bare("mean")
+        for _ in range(max(1, repeat)):
+            with measured(proxy, result.mean):
+                mean = np.asarray(reader.dask().mean(axis=0).compute())
+            result.mean_runs.append(result.mean.seconds)
+        result.mean.seconds = statistics.median(result.mean_runs)
+        bare("mean")  # the last run's requests (every run sends the same)
     finally:
         reader.close()
     return mean
@@ -512,12 +519,14 @@ class Local:
     name: str
     frame: float = float("nan")
     trace: float = float("nan")
-    mean: float = float("nan")
+    mean: float = float("nan")  # the median of ``mean_runs``
+    mean_runs: list[float] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-def measure_local(name: str, path: Path, shape: tuple[int, ...]) -> list[Local]:
-    """One frame, the time course and the Dask mean of a local Zarr store, by nwbzarr and by plain zarr."""
+def measure_local(name: str, path: Path, shape: tuple[int, ...], repeat: int = 1) -> list[Local]:
+    """One frame, the time course and the Dask mean (``repeat`` times, its median kept) of a local Zarr
+    store, by nwbzarr and by plain zarr."""
     import zarr
 
     from nwbzarr import NWBZarrIO
@@ -541,7 +550,9 @@ def measure_local(name: str, path: Path, shape: tuple[int, ...]) -> list[Local]:
             try:
                 row.frame, _ = _timed(lambda: np.asarray(data[n // 2]))  # noqa: B023 - called at once
                 row.trace, _ = _timed(lambda: np.asarray(data[t0 : t0 + 512, y0 : y0 + 32, x0 : x0 + 32]))  # noqa: B023
-                row.mean, _ = _timed(lambda: make_dask().mean(axis=0).compute())  # noqa: B023
+                for _ in range(1 if how == "plain zarr" else max(1, repeat)):  # plain zarr: tens of seconds
+                    row.mean_runs.append(_timed(lambda: make_dask().mean(axis=0).compute())[0])  # noqa: B023
+                row.mean = statistics.median(row.mean_runs)
             finally:
                 close()
         except Exception as exc:  # noqa: BLE001 - one reader's failure is a result, not the end
@@ -582,6 +593,9 @@ def main() -> int:
     )
     parser.add_argument("--no-ceiling", action="store_true", help="do not replay each read with a bare client")
     parser.add_argument("--no-local", action="store_true", help="skip the local-disk half")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="Dask means a reader (remote and local); the median is reported"
+    )
     parser.add_argument("--output", type=Path, help="write the Markdown report here too")
     parser.add_argument(
         "--layouts", action="store_true", help="only the inner-chunk depth / codec table of nwbzarr's layout"
@@ -661,7 +675,14 @@ def main() -> int:
                     print(f"  reading: {label} ...", file=sys.stderr)
                     try:
                         mean = measure_remote(
-                            result, reader_open, url, via_proxy, proxy, movie.shape, ceiling=not args.no_ceiling
+                            result,
+                            reader_open,
+                            url,
+                            via_proxy,
+                            proxy,
+                            movie.shape,
+                            ceiling=not args.no_ceiling,
+                            repeat=args.repeat,
                         )
                         if not np.allclose(mean, reference_mean):
                             result.notes.append("Dask mean differs from the movie's mean")
@@ -674,7 +695,7 @@ def main() -> int:
                     transport_conversions = measure_transport_conversion(path, via_proxy, proxy, directs)
                 if kind == "zarr" and not args.no_local:
                     print(f"  local disk: {name} ...", file=sys.stderr)
-                    locals_ += measure_local(name, path, movie.shape)
+                    locals_ += measure_local(name, path, movie.shape, args.repeat)
                 for each in directs:
                     fresh_fs(each).rm(f"{BUCKET}/{key}", recursive=kind == "zarr")
                 if name == "PyNWB HDF5 gzip-4" and not args.no_convert:
@@ -958,7 +979,9 @@ def _report(
         f"data[{t0}:{min(n, t0 + 512)}, {y0}:{y0 + 32}, {x0}:{x0 + 32}]; "
         "Dask mean = mean over all frames (nwbzarr: `data.to_dask()`; "
         f"peers: `dask.array.from_array` with the storage unit along time, repeated to >= {DASK_MIN_FRAMES} "
-        "frames, whole frames in space; h5py with lock=True), default threaded scheduler.",
+        "frames, whole frames in space; h5py with lock=True), default threaded scheduler; "
+        f"the median of {args.repeat} run(s) a reader (plain zarr locally: one), since this machine's speed "
+        "drifts by up to 2x over tens of seconds.",
         "",
         "| reader | movie stored | objects | open s | open req | frame ms | frame req | frame MB | "
         "time course ms | tc req | tc MB | Dask mean s | mean req | mean MB |",
@@ -1089,6 +1112,9 @@ def _report(
         lines += _targets(results, conversions, shape, trace_elems, locals_)
         lines += ["```"]
     steps = {r.name: {s: getattr(r, s).by_method for s in ("open", "frame", "trace", "mean")} for r in results}
+    runs = {r.name: [round(t, 2) for t in r.mean_runs] for r in results if r.mean_runs}
+    runs |= {f"{row.name} (local disk)": [round(t, 2) for t in row.mean_runs] for row in locals_ if row.mean_runs}
+    lines += ["", "Every Dask mean, in seconds (the tables give their median):", "", "```", json.dumps(runs), "```"]
     lines += ["", "Requests by method:", "", "```", json.dumps(steps, indent=None), "```"]
     return "\n".join(lines) + "\n"
 
