@@ -29,7 +29,7 @@ def series_to_xarray(series: TimeSeries, *, chunks: Any = None, scaled: bool = F
     ``starting_time`` + ``rate``) with an index, so ``.sel(time=...)`` works whatever the axis is called.
     A RoiResponseSeries' ROI axis carries ``roi_id`` (the ids of the rows its ``rois`` select).
     ``scaled=True`` gives ``data * conversion + offset`` (in ``unit``), lazily. ``chunks`` as
-    :meth:`LazyArray.to_dask` (default: one Dask chunk per shard: one request per task).
+    :meth:`LazyArray.to_dask` (default: one Dask chunk per shard: one round of requests per task).
     """
     out = label_series(series, dask_wrap(chunks, _FEATURE))
     if scaled:
