@@ -18,6 +18,7 @@ import weakref
 from typing import Any
 
 from nwbzarr.errors import NWBZarrError
+from nwbzarr.storage.wrappers import store_layers
 
 __all__ = ["ATTRIBUTE", "DEFAULT_MAX_INFLIGHT", "max_inflight", "parse_max_inflight", "set_max_inflight"]
 
@@ -53,13 +54,10 @@ def set_max_inflight(store: object, value: int) -> None:
 
 def max_inflight(store: object) -> int:
     """The in-flight bound of ``store`` (or of the store it wraps), else :data:`DEFAULT_MAX_INFLIGHT`."""
-    seen = 0
-    while store is not None and seen < 8:  # wrappers (counting, caching stores) hold theirs in ``_store``
-        limit = getattr(store, ATTRIBUTE, None)
+    for layer in store_layers(store):
+        limit = getattr(layer, ATTRIBUTE, None)
         if limit is None:
-            limit = _limits.get(id(store))
+            limit = _limits.get(id(layer))
         if isinstance(limit, int):
             return limit
-        store = getattr(store, "_store", None)
-        seen += 1
     return DEFAULT_MAX_INFLIGHT

@@ -3,7 +3,7 @@
 One connection to S3 carries tens to a few hundred MB/s, so a 26-64 MiB shard on one GET waits on one
 stream; AWS's guidance is byte-range fetches of 8-16 MB in parallel. A Dask mean over a movie reads
 every shard whole: in parts of :data:`PART_BYTES` its shards arrive sooner, and on the benchmark's
-server its mean ran 1.2x faster (``benchmarks/RESULTS-remote.md``, issue 15, fifth round).
+server its mean ran 1.16-1.34x faster (``benchmarks/RESULTS-remote.md``, issue 15, fifth round).
 
 Only a reader that knows the object's size can split it (nwbzarr's write manifest records every
 object's size), and only object stores are split: a local file is read in one call.
@@ -18,6 +18,8 @@ import numpy as np
 from zarr.abc.store import Store
 from zarr.storage import FsspecStore, ObjectStore
 
+from nwbzarr.storage.wrappers import store_layers
+
 __all__ = ["PART_BYTES", "fetch_in_parts", "splits_large_reads"]
 
 #: the size of one part, and the size above which a whole object is fetched in parts
@@ -27,16 +29,12 @@ PART_BYTES = 8 * 2**20
 def splits_large_reads(store: Store) -> bool:
     """Whether ``store`` (or the store it wraps) reaches objects over a network: obstore, or fsspec with a
     remote filesystem."""
-    seen = 0
-    current: object = store
-    while current is not None and seen < 8:  # wrappers (checking, counting stores) hold theirs in ``_store``
-        if isinstance(current, ObjectStore):
+    for layer in store_layers(store):
+        if isinstance(layer, ObjectStore):
             return True
-        if isinstance(current, FsspecStore):
-            protocol = current.fs.protocol
+        if isinstance(layer, FsspecStore):
+            protocol = layer.fs.protocol
             return not set((protocol,) if isinstance(protocol, str) else protocol) & {"file", "local", "memory"}
-        current = getattr(current, "_store", None)
-        seen += 1
     return False
 
 

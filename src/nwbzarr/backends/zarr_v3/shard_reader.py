@@ -6,7 +6,7 @@ On object storage at tens of milliseconds a request, a read's time is its number
 trips, so nwbzarr plans the whole read first and sends each round at once:
 
 1. the shards the read covers whole are fetched in one request each (from object storage, a shard
-   the write manifest gives the size of in parts of about 8 MiB: :mod:`nwbzarr.storage.parts`), and the
+   the write manifest gives the size of in parts of at most 8 MiB: :mod:`nwbzarr.storage.parts`), and the
    index (with its CRC-32C) of every other shard it touches, all together;
 2. the inner chunks it needs from those other shards, adjacent byte ranges merged across gaps up to
    :data:`COALESCE_GAP`, all together.
@@ -83,6 +83,8 @@ class ShardReader:
         self.where = where
         # the store's ``max_inflight`` storage option unless given here
         self.in_flight = in_flight if in_flight is not None else max_inflight(layout.array.store_path.store)
+        # whole shards in parts, all in flight (object stores only)
+        self.split = splits_large_reads(layout.array.store_path.store)
         # shard indexes already read, most recent last; only for chunks with a CRC-32C (see _cached)
         self._indexes: OrderedDict[tuple[int, ...], np.ndarray] = OrderedDict()
         self._indexes_lock = threading.Lock()
@@ -114,7 +116,6 @@ class ShardReader:
         whole = asyncio.Semaphore(workers + 1)  # whole shards held undecoded: memory stays a few shards
         loop = asyncio.get_running_loop()
         store = layout.array.store_path.store
-        split = splits_large_reads(store)  # a whole shard in parts, all in flight (object stores only)
 
         async def get(key: str, request: ByteRequest | None = None) -> memoryview | None:
             async with limit:
@@ -126,7 +127,7 @@ class ShardReader:
             if not isinstance(store, CheckedStore):
                 return await get(key), False
             entry = store.objects.get(key)
-            if entry is not None and entry[0] > PART_BYTES and split:
+            if entry is not None and entry[0] > PART_BYTES and self.split:
 
                 async def ranged(start: int, stop: int) -> memoryview | None:
                     return await get(key, RangeByteRequest(start, stop))
