@@ -164,3 +164,31 @@ def test_a_whole_zstd_shard_decodes_chunk_by_chunk(tmp_path: Path) -> None:
     assert not layout.decode_many(memoryview(b""), np.zeros((16, 2), "<u8"), 0, block, "/z")  # not Blosc
     got = ShardReader(layout, "/z").read((slice(0, 12), slice(0, 16), slice(0, 16)))
     assert got is not None and np.array_equal(got, values)
+
+
+def test_a_remembered_index_does_not_keep_its_whole_shard(tmp_path: Path) -> None:
+    """Reading a whole movie shard by shard holds a few shards at a time, not every shard it has read.
+
+    A whole shard's index was a view of the shard's bytes, and the reader keeps indexes: every shard read
+    stayed in memory (a Dask mean of a 1.6 GB movie held 584 MB of raw shards; a 50 GB movie, up to 1024 shards).
+    """
+    import tracemalloc
+
+    values = np.random.default_rng(7).integers(0, 5000, (240, 64, 64), dtype=np.uint16)
+    reader = _reader(tmp_path / "a.zarr", values, (4, 16, 16), (12, 64, 64))  # 20 shards of ~60 KB
+    shard_bytes = (tmp_path / "a.zarr" / "c" / "0" / "0" / "0").stat().st_size
+    reader.read((slice(0, 12), slice(0, 64), slice(0, 64)))  # warm: pools, imports, caches of the process
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        for first in range(0, 240, 12):
+            got = reader.read((slice(first, first + 12), slice(0, 64), slice(0, 64)))
+            assert got is not None and np.array_equal(got, values[first : first + 12])
+            del got
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert len(reader._indexes) == 20  # every index is remembered...
+    assert kept < 4 * shard_bytes, f"{kept} bytes kept after reading 20 shards of {shard_bytes}"  # ...not its shard
+    index = next(iter(reader._indexes.values()))
+    assert index.base is None or index.base.nbytes <= reader.layout.index_size
