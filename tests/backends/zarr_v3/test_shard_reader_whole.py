@@ -10,6 +10,7 @@ import pytest
 import zarr
 from zarr.codecs import BloscCodec, Crc32cCodec, ZstdCodec
 
+from nwbzarr.backends.zarr_v3 import shard_format
 from nwbzarr.backends.zarr_v3.shard_format import EMPTY, ShardLayout
 from nwbzarr.backends.zarr_v3.shard_reader import ShardReader
 from nwbzarr.errors import InvalidStoreError
@@ -67,7 +68,14 @@ def _with_index(raw: bytearray, index: np.ndarray, layout: ShardLayout) -> bytes
     return bytes(raw)
 
 
-def test_all_chunks_of_a_shard_are_checked_at_once_and_decode_as_one_by_one(tmp_path: Path) -> None:
+@pytest.mark.parametrize("direct", [True, False], ids=["c-blosc called directly", "through numcodecs"])
+def test_all_chunks_of_a_shard_are_checked_at_once_and_decode_as_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    """Both ways of decoding many chunks (c-blosc called directly, or numcodecs where its build hides
+    c-blosc) give what decoding each chunk alone gives."""
+    if not direct:
+        monkeypatch.setattr(shard_format, "direct_decompress", lambda: None)
     values = np.random.default_rng(7).integers(0, 5000, (12, 16, 16), dtype=np.uint16)
     values[:3, :8, :8] = 7  # one chunk of fill values: not stored
     reader = _reader(tmp_path / "a.zarr", values, (3, 8, 8), (12, 16, 16))
@@ -145,6 +153,24 @@ def _reader_without_crc(path: Path, values: np.ndarray) -> ShardReader:
     layout = ShardLayout.of(array)
     assert layout is not None and not layout.crc
     return ShardReader(layout, "/movie")
+
+
+@pytest.mark.parametrize("direct", [True, False], ids=["c-blosc called directly", "through numcodecs"])
+def test_a_chunk_c_blosc_refuses_is_an_error_not_values(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, direct: bool
+) -> None:
+    """A chunk whose header passes the size checks but which c-blosc cannot decode (an unknown format
+    version), in an array without checksums to catch it first: the whole-shard read fails and says so."""
+    if not direct:
+        monkeypatch.setattr(shard_format, "direct_decompress", lambda: None)
+    values = np.random.default_rng(11).integers(0, 5000, (12, 16, 16), dtype=np.uint16)
+    reader = _reader_without_crc(tmp_path / "b.zarr", values)
+    shard = tmp_path / "b.zarr" / "c" / "0" / "0" / "0"
+    raw, index = _shard_parts(shard, reader.layout)
+    raw[int(index[5, 0])] = 99  # the Blosc format version of the sixth chunk
+    shard.write_bytes(bytes(raw))
+    with pytest.raises(InvalidStoreError, match="Blosc could not decode a chunk"):
+        reader.read((slice(0, 12), slice(0, 16), slice(0, 16)))
 
 
 def test_a_whole_zstd_shard_decodes_chunk_by_chunk(tmp_path: Path) -> None:

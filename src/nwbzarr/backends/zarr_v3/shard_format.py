@@ -22,6 +22,7 @@ import zarr
 from numcodecs import blosc
 from zarr.codecs import BloscCodec, BytesCodec, Crc32cCodec, GzipCodec, ShardingCodec, ZstdCodec
 
+from nwbzarr.core.blosc_direct import direct_decompress
 from nwbzarr.core.blosc_frames import HEADER_SIZE, blosc_frame_problem
 from nwbzarr.errors import InvalidStoreError
 
@@ -147,7 +148,10 @@ class ShardLayout:
         if isinstance(self.compressor, numcodecs.Blosc):
             if (problem := blosc_frame_problem(body, decoded_size=out.nbytes)) is not None:
                 raise InvalidStoreError(f"{where}: {problem}")
-            blosc.decompress(body, out)
+            try:
+                blosc.decompress(body, out)
+            except RuntimeError as error:  # numcodecs: "error during blosc decompression: -1"
+                raise InvalidStoreError(f"{where}: Blosc could not decode a chunk (the data is damaged)") from error
             return
         decoded = self.compressor.decode(body) if self.compressor is not None else body
         flat = np.frombuffer(decoded, dtype=self.dtype)
@@ -172,7 +176,8 @@ class ShardLayout:
         A whole shard is thousands of chunks: per-chunk header parsing in Python cost as much as c-blosc's
         own work, and it holds the interpreter lock that the decoding threads share. So does each chunk's
         CRC-32C, skipped when the shard is ``proven`` (see :meth:`decode_into`): two decoding threads then
-        take 20% less time (``benchmarks/RESULTS-remote.md``, issue 15, fifth round).
+        take 20% less time (``benchmarks/RESULTS-remote.md``, issue 15, fifth round). And so did numcodecs'
+        Python around each c-blosc call, which :mod:`nwbzarr.core.blosc_direct` skips (sixth round).
         """
         if not isinstance(self.compressor, numcodecs.Blosc) or len(entries) != len(block):
             return False
@@ -193,11 +198,17 @@ class ShardLayout:
         checking = self.crc and not proven
         sums = buffer[(start + body)[:, None] + np.arange(4)].view("<u4")[:, 0].tolist() if checking else None
         block[empty] = self.fill
+        # c-blosc called directly where it can be (the interpreter lock released for the whole call): the
+        # headers' sizes were checked above, and ``buffer`` and ``block`` stay alive through the loop
+        direct = direct_decompress() if block.flags.c_contiguous else None
+        source, destination, size = buffer.ctypes.data, block.ctypes.data, block[0].nbytes
         for n, (i, first, length) in enumerate(zip(stored.tolist(), start.tolist(), body.tolist(), strict=True)):
-            data = raw[first : first + length]
-            if sums is not None and google_crc32c.value(bytes(data)) != sums[n]:
+            if sums is not None and google_crc32c.value(bytes(raw[first : first + length])) != sums[n]:
                 raise InvalidStoreError(f"{where}: a chunk's checksum does not match its bytes (the data changed)")
-            blosc.decompress(data, block[i])
+            if direct is None:
+                self.decode_into(raw[first : first + length + trailer], block[i], where, proven=True)  # summed above
+            elif direct(source + first, destination + i * size, size) != size:
+                raise InvalidStoreError(f"{where}: Blosc could not decode a chunk (the data is damaged)")
         return True
 
     def key(self, coords: tuple[int, ...]) -> str:
